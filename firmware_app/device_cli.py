@@ -89,7 +89,7 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
     """Crypto-erase the records key, then overwrite and remove the records and all beside them; with
     ``--unsent-erasures``, the patients' erasures still to be sent written out first, for the station;
-    with ``--discard-unsent-results``, the results still to be sent erased with them, and counted."""
+    with ``--discard-unsent-results``, the results and photos still to be sent erased with them, and counted."""
     if args.confirm != config.device.id:
         raise RequestRefused.saying("refused.wipe_unconfirmed", device=config.device.id, config=str(config.source))
     records, out = config.records, args.unsent_erasures
@@ -110,6 +110,8 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
         print(sentence("wipe.unsent_erasures_none", language, file=str(out)))
     if wiped.results_discarded:
         print(sentence("wipe.unsent_results_discarded", language, count=wiped.results_discarded))
+    if wiped.photos_discarded:
+        print(sentence("wipe.unsent_photos_discarded", language, count=wiped.photos_discarded))
     print(message("wipe.flash", language))  # what a wipe cannot reach, said every time it runs
     if wiped.failed:
         raise RecordsError("could not erase: " + "; ".join(wiped.failed))
@@ -205,7 +207,8 @@ def add_device_commands(commands: argparse._SubParsersAction) -> None:
         "--discard-unsent-results",
         action="store_true",
         help="for a device whose results can never be sent (its broker gone, the device scrapped): erase the "
-        "results still to be sent with the rest (no clinician will see them); the wipe says how many",
+        "results and the specialists' photos still to be sent with the rest (no clinician will see them); the "
+        "wipe says how many",
     )
     erase_all.set_defaults(handler=cmd_wipe)
     in_own_words(erase_all)

@@ -560,6 +560,36 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{count} résultats jamais envoyés au poste de relecture effacés avec les dossiers : aucun clinicien "
         "ne les verra",
     },
+    # ``wipe --discard-unsent-results``: the shared photos the station never had, erased with the records.
+    "wipe.unsent_photos_discarded.one": {
+        "en": "{count} photo for the specialists never sent to the review station erased with the records: "
+        "no specialist will get it",
+        "fr": "{count} photo destinée aux spécialistes jamais envoyée au poste de relecture effacée avec les "
+        "dossiers : aucun spécialiste ne la recevra",
+    },
+    "wipe.unsent_photos_discarded.other": {
+        "en": "{count} photos for the specialists never sent to the review station erased with the records: "
+        "no specialist will get them",
+        "fr": "{count} photos destinées aux spécialistes jamais envoyées au poste de relecture effacées avec les "
+        "dossiers : aucun spécialiste ne les recevra",
+    },
+    # What waits, said in ``refused.wipe_results_and_photos_unsent``.
+    "wipe.results_waiting.one": {
+        "en": "{count} result is still to be sent to the review station",
+        "fr": "{count} résultat reste à envoyer au poste de relecture",
+    },
+    "wipe.results_waiting.other": {
+        "en": "{count} results are still to be sent to the review station",
+        "fr": "{count} résultats restent à envoyer au poste de relecture",
+    },
+    "wipe.photos_waiting.one": {
+        "en": "{count} photo for the specialists is still to be uploaded to it",
+        "fr": "{count} photo destinée aux spécialistes reste à lui envoyer",
+    },
+    "wipe.photos_waiting.other": {
+        "en": "{count} photos for the specialists are still to be uploaded to it",
+        "fr": "{count} photos destinées aux spécialistes restent à lui envoyer",
+    },
     "wipe.unsent_erasures_none": {
         "en": "no patient's erasure was waiting to be sent: nothing written to {file}",
         "fr": "aucun effacement de patient n'attendait d'être envoyé : rien n'a été écrit dans {file}",
@@ -2158,6 +2188,41 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{count} résultats restent à envoyer au poste de relecture : si l'appareil était effacé maintenant, "
         "aucun clinicien ne les verrait jamais. Envoyez-les d'abord (edgescreen sync run --until-drained), puis "
         "relancez edgescreen wipe ; un appareil qui ne pourra jamais les envoyer (le serveur du site disparu, "
+        "l'appareil mis au rebut) s'efface avec wipe --discard-unsent-results, qui les efface sans les envoyer ; "
+        "rien n'a été effacé",
+    },
+    # {count}: the shared photos the uploader will yet send (``UploadQueue.still_to_send``), every result sent.
+    "refused.wipe_photos_unsent.one": {
+        "en": "{count} photo for the specialists is still to be uploaded to the review station: wiped now, no "
+        "specialist would ever get it. Send it first (edgescreen sync run --until-drained), then wipe again; a "
+        "device that can never send it (its review station gone, the device scrapped) is wiped with wipe "
+        "--discard-unsent-results, which erases it unsent; nothing was wiped",
+        "fr": "{count} photo destinée aux spécialistes reste à envoyer au poste de relecture : si l'appareil "
+        "était effacé maintenant, aucun spécialiste ne la recevrait jamais. Envoyez-la d'abord (edgescreen sync "
+        "run --until-drained), puis relancez edgescreen wipe ; un appareil qui ne pourra jamais l'envoyer (le "
+        "poste de relecture disparu, l'appareil mis au rebut) s'efface avec wipe --discard-unsent-results, qui "
+        "l'efface sans l'envoyer ; rien n'a été effacé",
+    },
+    "refused.wipe_photos_unsent.other": {
+        "en": "{count} photos for the specialists are still to be uploaded to the review station: wiped now, no "
+        "specialist would ever get them. Send them first (edgescreen sync run --until-drained), then wipe again; "
+        "a device that can never send them (its review station gone, the device scrapped) is wiped with wipe "
+        "--discard-unsent-results, which erases them unsent; nothing was wiped",
+        "fr": "{count} photos destinées aux spécialistes restent à envoyer au poste de relecture : si l'appareil "
+        "était effacé maintenant, aucun spécialiste ne les recevrait jamais. Envoyez-les d'abord (edgescreen "
+        "sync run --until-drained), puis relancez edgescreen wipe ; un appareil qui ne pourra jamais les envoyer "
+        "(le poste de relecture disparu, l'appareil mis au rebut) s'efface avec wipe --discard-unsent-results, "
+        "qui les efface sans les envoyer ; rien n'a été effacé",
+    },
+    # Both waiting: {results} and {photos} are ``wipe.results_waiting`` and ``wipe.photos_waiting``, said in full.
+    "refused.wipe_results_and_photos_unsent": {
+        "en": "{results}, and {photos}: wiped now, no clinician would ever see them. Send them first (edgescreen "
+        "sync run --until-drained), then wipe again; a device that can never send them (its broker or review "
+        "station gone, the device scrapped) is wiped with wipe --discard-unsent-results, which erases them "
+        "unsent; nothing was wiped",
+        "fr": "{results}, et {photos} : si l'appareil était effacé maintenant, aucun clinicien ne les verrait "
+        "jamais. Envoyez-les d'abord (edgescreen sync run --until-drained), puis relancez edgescreen wipe ; un "
+        "appareil qui ne pourra jamais les envoyer (le serveur du site ou le poste de relecture disparu, "
         "l'appareil mis au rebut) s'efface avec wipe --discard-unsent-results, qui les efface sans les envoyer ; "
         "rien n'a été effacé",
     },

@@ -24,9 +24,10 @@ network) would then never be wiped, and keep its patients' data for good, which 
 than the station keeping results its administrator can be told to erase: so a wipe may write them
 out first, as the station's commands (``unsent_erasures``), to a file the wipe does not erase.
 Results the broker has not taken yet refuse it too: no clinician has seen them, and the records are
-their one copy. No file carries them to the station (it imports none), so a device that can never
-send them is wiped only when the technician says they are to be lost (``discard_unsent_results``),
-and the wipe says how many were.
+their one copy. So do the photos shared with the station's specialists that wait to be uploaded: the
+specialist who is to read one would never get it. No file carries results or photos to the station
+(it imports none), so a device that can never send them is wiped only when the technician says they
+are to be lost (``discard_unsent_results``), and the wipe says how many were.
 """
 
 from __future__ import annotations
@@ -36,17 +37,19 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from edgescreen_wire.erasure import ErasureRequest, parse_erasure
 from firmware_app.config import LANGUAGES, PROJECT_ROOT
 from firmware_app.durable import create_durably, fsync_directory
 from firmware_app.events import log_event
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.records.database import RecordsError, RequestRefused, present
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.presence import RecordsGone, marked
 from firmware_app.records.store import Records
+from firmware_app.records.uploads import UploadQueue
 from firmware_app.sync.lock import WorkerLock
 
 CHUNK = 1 << 20
@@ -67,16 +70,23 @@ class Wiped:
     erasures_written: int = 0
     # The results erased before the broker took them (``discard_unsent_results``): no clinician will see them.
     results_discarded: int = 0
+    # The photos erased before the station had them (``discard_unsent_results``): no specialist will get them.
+    photos_discarded: int = 0
 
 
 @dataclass(frozen=True)
 class Owed:
-    """What the records alone hold for the review station: the patients' erasure requests and how many
+    """What the records alone hold for the review station: the patients' erasure requests, how many
     results the broker has not taken yet (``sync status``'s backlog: those withheld as altered, never
-    to be sent, are not counted, as a request withheld is not)."""
+    to be sent, are not counted, as a request withheld is not), and how many shared photos the uploader
+    will yet send (``UploadQueue.still_to_send``: none refused, none of a result never to be sent)."""
 
     erasures: tuple[ErasureRequest, ...]
     results: int
+    photos: int
+
+
+NOTHING_OWED = Owed((), 0, 0)
 
 
 def _overwrite(path: Path, fill: Callable[[int], bytes]) -> None:
@@ -136,14 +146,14 @@ def _owed(database: Path, key_file: Path) -> Owed | None:
     value): a device must still be wiped before it leaves, and the wipe says what that loses
     (``Wiped.erasures_unread``)."""
     if not present(database):
-        return Owed((), 0)
+        return NOTHING_OWED
     try:
         records = Records(database, key_file, read_only=True, must_exist=True)
         try:
             outbox = Outbox(records)
             waiting, _ = outbox.erasures_to_send()
             erasures = tuple(parse_erasure(row.payload) for row in waiting)  # each passed it: none is altered
-            return Owed(erasures, outbox.backlog().unsent)
+            return Owed(erasures, outbox.backlog().unsent, UploadQueue(records).still_to_send())
         finally:
             records.close()
     except (RecordsError, sqlite3.Error) as error:  # opening them, or reading the requests
@@ -190,22 +200,37 @@ def _write_unsent_erasures(path: Path, requests: Sequence[ErasureRequest]) -> No
     log_event("wipe.unsent_erasures_written", logging.WARNING, count=len(requests), file=path)
 
 
+def _refused_unsent(owed: Owed) -> RequestRefused:
+    """The results and the photos waiting, named in one refusal: the technician who adds
+    ``--discard-unsent-results`` knows all it loses."""
+    if not owed.photos:
+        return RequestRefused.saying("refused.wipe_results_unsent", count=owed.results)
+    if not owed.results:
+        return RequestRefused.saying("refused.wipe_photos_unsent", count=owed.photos)
+    results = partial(sentence, "wipe.results_waiting", count=owed.results)
+    photos = partial(sentence, "wipe.photos_waiting", count=owed.photos)
+    return RequestRefused.saying("refused.wipe_results_and_photos_unsent", results=results, photos=photos)
+
+
 def _settle(database: Path, key_file: Path, unsent_erasures: Path | None, discard_unsent_results: bool) -> Owed | None:
     """What the records owe the station (``_owed``), the wipe refused unless the technician said what
-    becomes of each: the erasures written to ``unsent_erasures``, the results lost (logged, counted).
-    Both refusals come before the file is written: a refusal after it would leave the file there, and
-    the wipe run again with both options would be refused for it (``_refuse_unsent_erasures_file``)."""
+    becomes of each: the erasures written to ``unsent_erasures``, the results and photos lost (logged,
+    counted). Both refusals come before the file is written: a refusal after it would leave the file
+    there, and the wipe run again with both options would be refused for it
+    (``_refuse_unsent_erasures_file``)."""
     owed = _owed(database, key_file)
     if owed is None:
         return None
     if owed.erasures and unsent_erasures is None:
         raise RequestRefused.saying("refused.wipe_erasures_queued", count=len(owed.erasures))
-    if owed.results and not discard_unsent_results:
-        raise RequestRefused.saying("refused.wipe_results_unsent", count=owed.results)
+    if (owed.results or owed.photos) and not discard_unsent_results:
+        raise _refused_unsent(owed)
     if owed.erasures and unsent_erasures is not None:  # refused above without it
         _write_unsent_erasures(unsent_erasures, owed.erasures)
     if owed.results:
         log_event("wipe.unsent_results_discarded", logging.WARNING, count=owed.results)
+    if owed.photos:
+        log_event("wipe.unsent_photos_discarded", logging.WARNING, count=owed.photos)
     return owed
 
 
@@ -221,7 +246,7 @@ def wipe(
     the ``models`` folder, and last the ``marker`` naming the records, wherever it is kept (left, a
     re-assigned device's first start would be refused as records gone); refused while this device's
     sync worker runs (it would write on), while patients' erasures wait to be sent to the review
-    station unless they are written to ``unsent_erasures`` first, while results wait to be sent unless
+    station unless they are written to ``unsent_erasures`` first, while results or photos wait to be sent unless
     ``discard_unsent_results`` says they are to be lost (``_settle``), and while the
     marker names records gone with their key (a records drive not mounted): the wipe erased nothing of
     them then, yet removed the marker and said it was done, and the device's next start made new
@@ -252,5 +277,6 @@ def wipe(
             _erase(marker, bytes, failed)
     finally:
         lock.release()
-    settled = owed or Owed((), 0)  # records that could not be read: ``erasures_unread`` says what went with them
-    return Wiped(key_erased, files, tuple(failed), keep, owed is None, len(settled.erasures), settled.results)
+    settled = owed or NOTHING_OWED  # records that could not be read: ``erasures_unread`` says what went with them
+    erasures, results, photos = len(settled.erasures), settled.results, settled.photos
+    return Wiped(key_erased, files, tuple(failed), keep, owed is None, erasures, results, photos)

@@ -8,16 +8,21 @@ import pytest
 
 import firmware_app.wipe
 from edgescreen_wire.erasure import ErasureRequest
+from edgescreen_wire.result import RESULT_V2
+from edgescreen_wire.sealed_image import read_public_key
 from firmware_app.cli import main
 from firmware_app.config import LANGUAGES, SAMPLES_DIR
 from firmware_app.messages import message, sentence
 from firmware_app.records.database import RequestRefused
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
+from firmware_app.records.uploads import UploadQueue
+from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sync.lock import WorkerLock
 from firmware_app.wipe import _write_unsent_erasures
 from tests.conftest import filled, read_only_view
 from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo
+from tests.sharing.kit import station_keys
 from tests.test_cli import edgescreen
 
 
@@ -469,3 +474,109 @@ def test_the_refusal_for_unsent_results_names_both_ways_out_in_each_form_and_lan
         for count in (1, 2):
             said = sentence("refused.wipe_results_unsent", language, count=count)
             assert "edgescreen sync run --until-drained" in said and "--discard-unsent-results" in said
+
+
+def photos_unsent(tmp_path, retina_rgb):
+    """``device`` with five referred screenings whose photos the site shares with the review station's
+    specialists (``[sync] share_images``), every result sent: two photos wait to be uploaded, the
+    records their one copy. Of the rest, none can be sent and none counts: one the station refused
+    (set aside, ``UploadQueue.refuse``), one it has, and one whose result was withheld as altered
+    (never sent, so never offered: ``UploadQueue.next_ready``)."""
+    state, store, config = device(tmp_path)
+    _, public = station_keys(tmp_path / "station")
+    sharing = ImageSharing("referred", 2048, False, read_public_key(public))
+    withheld, refused, uploaded, *waiting = [
+        record_one(
+            store,
+            small_photo(retina_rgb, 128),
+            sample_record(ScreeningContext(patient_ref=f"MRN-79{n}-ROUX", eye="L"), score=0.9),
+            RESULT_V2,
+            sharing=sharing,
+        )
+        for n in range(5)
+    ]
+    outbox, queue = Outbox(store.records), UploadQueue(store.records)
+    row = next(row for row in outbox.pending(0, 10) if row.result_id == withheld.result_id)
+    outbox.withhold(row, "payload digest mismatch")
+    send_all(store)
+    queue.refuse(refused.result_id, "the station refused it (413)")
+    queue.mark_uploaded(uploaded.result_id, 201)
+    assert outbox.backlog().unsent == 0 and queue.backlog().pending == 3  # the withheld result's among them
+    store.records.close()
+    return state, config, sharing, [record.result_id for record in waiting]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_is_refused_while_photos_wait_to_be_uploaded_to_the_review_station(tmp_path, retina_rgb, language):
+    """Every result sent, two referred patients' photos still to be uploaded: the wipe exited 0, and the
+    specialists who were to read those photos never got them, with no one told. It is refused, naming
+    how many and how to send them; uploaded, the wipe goes on."""
+    state, config, _, waiting = photos_unsent(tmp_path, retina_rgb)
+    run = edgescreen("wipe", "--confirm", DEVICE.id, config=in_language(config, language))
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == [f"edgescreen: {sentence('refused.wipe_photos_unsent', language, count=2)}"]
+    assert "sync run --until-drained" in said[0] and "--discard-unsent-results" in said[0]
+    assert untouched(state)
+
+    store = open_store(state)
+    for result_id in waiting:
+        UploadQueue(store.records).mark_uploaded(result_id, 201)
+    store.records.close()
+    assert edgescreen("wipe", "--confirm", DEVICE.id, config=config).returncode == 0
+    assert not (state / "records.key").exists() and not (state / "records.sqlite3").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_with_discard_unsent_results_erases_waiting_photos_and_says_how_many(tmp_path, retina_rgb, language):
+    """A device that can never reach its station is wiped all the same when the technician says so,
+    and the wipe says how many photos the specialists will never get."""
+    state, config, _, _ = photos_unsent(tmp_path, retina_rgb)
+    files = sum(path.is_file() for path in state.rglob("*") if "models" not in path.parts)
+    in_language(config, language)
+    run = edgescreen("wipe", "--confirm", DEVICE.id, "--discard-unsent-results", config=config)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        sentence("wipe.key_erased", language, file=str(state / "records.key")),
+        sentence("wipe.files", language, count=files, folder=str(state)),
+        sentence("wipe.models_kept", language, folder=str(state / "models")),
+        sentence("wipe.unsent_photos_discarded", language, count=2),
+        message("wipe.flash", language),
+    ]
+    assert "wipe.unsent_photos_discarded count=2" in run.stderr  # the event log
+    assert not (state / "records.key").exists() and not (state / "records.sqlite3").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_one_refusal_names_both_the_results_and_the_photos_waiting(tmp_path, retina_rgb, language):
+    """A result not sent yet with its photo, beside the two photos waiting: the one refusal names both
+    counts, so the technician who adds ``--discard-unsent-results`` knows all it loses; the wipe then
+    says both."""
+    state, config, sharing, _ = photos_unsent(tmp_path, retina_rgb)
+    store = open_store(state)
+    referred = sample_record(ScreeningContext(patient_ref="MRN-799-FAURE", eye="R"), score=0.9)
+    record_one(store, small_photo(retina_rgb, 128), referred, RESULT_V2, sharing=sharing)
+    store.records.close()
+    in_language(config, language)
+    run = edgescreen("wipe", "--confirm", DEVICE.id, config=config)
+    assert run.returncode == 2 and untouched(state), run.stderr
+    results = sentence("wipe.results_waiting", language, count=1)
+    photos = sentence("wipe.photos_waiting", language, count=3)
+    refusal = sentence("refused.wipe_results_and_photos_unsent", language, results=results, photos=photos)
+    assert f"edgescreen: {refusal}" in run.stderr.splitlines()
+    assert "--discard-unsent-results" in refusal and "1" in results and "3" in photos
+
+    run = edgescreen("wipe", "--confirm", DEVICE.id, "--discard-unsent-results", config=config)
+    assert run.returncode == 0, run.stderr
+    said = run.stdout.splitlines()
+    assert sentence("wipe.unsent_results_discarded", language, count=1) in said
+    assert sentence("wipe.unsent_photos_discarded", language, count=3) in said
+
+
+def test_the_refusal_for_unsent_photos_names_both_ways_out_in_each_form_and_language():
+    for language in LANGUAGES:
+        for count in (1, 2):
+            said = sentence("refused.wipe_photos_unsent", language, count=count)
+            assert "edgescreen sync run --until-drained" in said and "--discard-unsent-results" in said
+        both = sentence("refused.wipe_results_and_photos_unsent", language, results="", photos="")
+        assert "edgescreen sync run --until-drained" in both and "--discard-unsent-results" in both

@@ -21,9 +21,14 @@ from typing import TYPE_CHECKING
 
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
+from firmware_app.records.integrity import WITHHELD
 
 if TYPE_CHECKING:  # the store queues ``SealedUpload`` values: no import cycle at run time
     from firmware_app.records.store import Records
+
+
+# A photo neither at the station yet nor set aside as refused: the uploader's to send.
+WAITING = "u.uploaded_at IS NULL AND u.refused IS NULL"
 
 
 @dataclass(frozen=True)
@@ -66,11 +71,22 @@ class UploadQueue:
         marks = ",".join("?" * len(skip))
         row = self._db.execute(
             "SELECT u.result_id, u.sealed, u.sha256 FROM image_upload u JOIN outbox o ON o.result_id = u.result_id "
-            "WHERE u.uploaded_at IS NULL AND u.refused IS NULL AND o.sent_at IS NOT NULL "
+            f"WHERE {WAITING} AND o.sent_at IS NOT NULL "
             f"AND u.result_id NOT IN ({marks}) ORDER BY o.seq LIMIT 1",
             list(skip),
         ).fetchone()
         return PendingUpload(row[0], bytes(row[1]), row[2]) if row else None
+
+    def still_to_send(self) -> int:
+        """How many waiting photos the uploader will yet offer (``next_ready``), now or once their result
+        reaches the broker: what a wipe would keep from the specialists (``wipe._owed``). One whose result
+        will never be sent (withheld as altered, or its outbox row deleted unsent by ``drop_oldest``) is
+        never offered, and one the station refused waits for the technician, not the uploader: neither
+        counts."""
+        return self._db.execute(
+            "SELECT count(*) FROM image_upload u JOIN outbox o ON o.result_id = u.result_id "
+            f"WHERE {WAITING} AND NOT (o.{WITHHELD})"
+        ).fetchone()[0]
 
     def mark_uploaded(self, result_id: str, status: int) -> None:
         with transaction(self._db):
