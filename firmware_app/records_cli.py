@@ -262,8 +262,9 @@ def sync_status(records: Records) -> dict[str, Any]:
         "last_success": state.get("last_success"),
         "crashes": int(state.get(CRASHES, "0")),
         "last_crash": _last_crash(state),
-        # Photos shared with the review station ([sync] share_images): waiting, at the station, refused.
-        "photos_waiting": photos.pending,
+        # Photos shared with the review station ([sync] share_images): still to be sent, at the station,
+        # refused. One of a result withheld or dropped is never sent: its result's count says so.
+        "photos_waiting": photos.to_send,
         "photos_uploaded": photos.uploaded,
         "photos_refused": photos.refused,
         # Why the worker's last connection failed (``sync.failure``), until one succeeds.

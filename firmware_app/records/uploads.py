@@ -55,7 +55,7 @@ class PendingUpload:
 
 @dataclass(frozen=True)
 class UploadBacklog:
-    pending: int
+    to_send: int  # ``UploadQueue.still_to_send``
     uploaded: int
     refused: int
 
@@ -79,10 +79,11 @@ class UploadQueue:
 
     def still_to_send(self) -> int:
         """How many waiting photos the uploader will yet offer (``next_ready``), now or once their result
-        reaches the broker: what a wipe would keep from the specialists (``wipe._owed``). One whose result
-        will never be sent (withheld as altered, or its outbox row deleted unsent by ``drop_oldest``) is
-        never offered, and one the station refused waits for the technician, not the uploader: neither
-        counts."""
+        reaches the broker: what a wipe would keep from the specialists (``wipe._owed``), what ``sync run
+        --until-drained`` waits for and ``sync status`` shows waiting. One whose result will never be sent
+        (withheld as altered, or its outbox row deleted unsent by ``drop_oldest``) is never offered, and
+        one the station refused waits for the technician, not the uploader: neither counts (counted as
+        waiting, the drain waited for them for ever)."""
         return self._db.execute(
             "SELECT count(*) FROM image_upload u JOIN outbox o ON o.result_id = u.result_id "
             f"WHERE {WAITING} AND NOT (o.{WITHHELD})"
@@ -114,8 +115,5 @@ class UploadQueue:
         return retried
 
     def backlog(self) -> UploadBacklog:
-        pending, uploaded, refused = self._db.execute(
-            "SELECT count(*) - count(uploaded_at) - count(refused), count(uploaded_at), count(refused) "
-            "FROM image_upload"
-        ).fetchone()
-        return UploadBacklog(pending, uploaded, refused)
+        uploaded, refused = self._db.execute("SELECT count(uploaded_at), count(refused) FROM image_upload").fetchone()
+        return UploadBacklog(self.still_to_send(), uploaded, refused)

@@ -131,17 +131,15 @@ class ImageUploader:
         waiting = [rid for rid, (_, due) in self._later.items() if due > now]
         return self._queue.next_ready(waiting)
 
-    def _drained(self) -> bool:
-        return self._queue.backlog().pending == 0
-
     def run(self, until_drained: bool = False) -> None:
-        """Upload until stopped (or, with ``until_drained``, until no photo waits)."""
+        """Upload until stopped (or, with ``until_drained``, until none is left that it will still send:
+        ``UploadQueue.still_to_send``)."""
         while not self._stop.is_set():
             self._heartbeat.beat(self._settings.connect_timeout_s)
             try:
                 upload = self._next()
                 if upload is None:
-                    if until_drained and self._drained():
+                    if until_drained and not self._queue.still_to_send():
                         return
                     self._pause(IDLE_SECONDS)
                     continue

@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import signal
+import subprocess
 import threading
 import time
 
@@ -27,6 +28,7 @@ from firmware_app.health.heartbeat import GRACE_S, Heartbeat
 from firmware_app.health.liveness import liveness
 from firmware_app.inference.triage import ungradable
 from firmware_app.records import database
+from firmware_app.records.store import OutboxLimits
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.records_cli import sync_status
 from firmware_app.sharing.policy import ImageSharing
@@ -35,10 +37,20 @@ from review_station import devices
 from review_station.storage.database import open_database
 from review_station.storage.tables import upload_parts
 from tests.mqtt_broker import free_port, wait_until
-from tests.records.kit import DEVICE, closed_when_the_test_ends, open_store, sample_record, small_photo, write_config
+from tests.records.kit import (
+    DEVICE,
+    closed_when_the_test_ends,
+    open_store,
+    record_one,
+    sample_record,
+    small_photo,
+    write_config,
+)
 from tests.review_station.kit import counts
 from tests.sharing.site import LOST, make_certs, site
 from tests.sync.kit import BackgroundWorker, drain, edgescreen_process, most_overdue_while_locked
+from tests.sync.test_queue_integrity import altered
+from tests.test_cli import edgescreen
 
 JPEG_START = b"\xff\xd8\xff"
 # Enough that 20 workers, each killed within 0.3 s of its first upload beginning, cannot send them
@@ -118,6 +130,36 @@ def test_referred_shares_only_refer_and_ungradable_and_the_broker_never_carries_
     }
     assert {rid for rid, image in announced.items() if image} == set(held)
     status = sync_status(store.records)  # what `edgescreen sync status` shows
+    assert (status["photos_waiting"], status["photos_uploaded"], status["photos_refused"]) == (0, 2, 0)
+
+
+def test_sync_run_until_drained_ends_though_photos_of_results_never_to_be_sent_stay_queued(station, retina_rgb):
+    """A shared photo whose result was dropped unsent by a full outbox (``drop_oldest``), and one whose
+    result was altered on the card (withheld, never published): the uploader never offers either, as
+    the station never gets their results. ``sync run --until-drained`` waited for them for ever (the
+    wipe sends the technician there), and ``sync status`` counted them in ``photos_waiting``, so a
+    device never reached the "photos waiting 0" a decommissioning asks for. Both count the photos the
+    uploader will still send: the run ends once the other two are at the station."""
+    directory = station.directory / "device"
+    config = write_config(directory, station.broker.port, station.device_config("all"))
+    sharing = ImageSharing.from_config(load_config(str(config)).sync)
+    store = open_store(directory, limits=OutboxLimits(max_rows=3, policy="drop_oldest"))
+    photo = small_photo(retina_rgb, 128)
+    recorded = [record_one(store, photo, sample_record(score=0.1), RESULT_V2, sharing=sharing) for _ in range(4)]
+    _dropped, withheld, *sent = [record.result_id for record in recorded]
+    store.records.close()
+    altered(directory, [withheld])
+    run = edgescreen_process(config, "sync", "run", "--until-drained")
+    try:
+        _, err = run.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        run.communicate()
+        pytest.fail(f"sync run --until-drained did not end within 60 s, {len(station.stored())} photos at the station")
+    assert run.returncode == 0, err
+    assert set(station.stored()) == set(sent)
+    status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    assert (status["backlog"], status["withheld"], status["dropped"]) == (0, 1, 1)
     assert (status["photos_waiting"], status["photos_uploaded"], status["photos_refused"]) == (0, 2, 0)
 
 

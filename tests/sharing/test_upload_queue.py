@@ -46,7 +46,7 @@ def test_a_referred_photo_is_queued_with_its_result_and_offered_once_the_broker_
     assert queue.next_ready(skip=[referred.result_id]) is None
     queue.mark_uploaded(referred.result_id, 201)
     assert queue.next_ready() is None
-    assert queue.backlog().pending == 0 and queue.backlog().uploaded == 1
+    assert queue.backlog().to_send == 0 and queue.backlog().uploaded == 1
     sealed = store.records.connection.execute("SELECT sealed FROM image_upload").fetchone()[0]
     assert sealed is None  # the station has it: the device keeps only its digest
     assert store.records.verify_audit().intact
