@@ -225,6 +225,19 @@ def test_leaving_a_visit_one_result_of_which_the_station_erased_says_which_are_k
     assert page.locator("[data-test=entry]").count() == 2  # the left eye's result, the right eye to call back
 
 
+def test_leaving_says_a_result_the_station_erased_since_the_screen_was_loaded(page, app):
+    """The right eye's result on screen, erased by the station then, New patient tapped at once (no
+    screen loaded between): its question said the result kept and the left eye listed to call back, as
+    the visit in memory still held them. It reads the records first, as the result screen does."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "S-11")
+    erased_by_the_station(app, "R")
+    said = leaving(page, "new-patient").inner_text()
+    assert erased_said("en", message("eye.R", "en")) in said
+    assert message("leave.nothing_kept", "en") in said
+    assert page.locator("[data-test=leave-eye]").count() == 0
+
+
 def test_leaving_a_lesion_whose_result_the_station_erased_says_it_was_erased(page, dermatoscope):  # noqa: F811
     """New patient's question said "No photo of this lesion was used: nothing is recorded for it", where
     its photo was used and its result erased by the station."""
