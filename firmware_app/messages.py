@@ -1582,6 +1582,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The results already recorded are kept.",
         "fr": "Les résultats déjà enregistrés sont conservés.",
     },
+    # The review station erased a result of the visit (said per slot, "result.erased"): the others kept,
+    # or, with none left, nothing names the patient on Today (``worklist._not_photographed``), so nobody
+    # calls them back for it: now, with the patient still there, is when to photograph them again.
+    "leave.other_results_kept": {
+        "en": "The other results already recorded are kept.",
+        "fr": "Les autres résultats déjà enregistrés sont conservés.",
+    },
+    "leave.nothing_kept": {
+        "en": "No result of this visit is kept: nothing goes on Today to call the patient back. Go back to the "
+        "patient and photograph them again now, if you can.",
+        "fr": "Aucun résultat de la visite n'est gardé : rien n'est inscrit dans Aujourd'hui pour rappeler le "
+        "patient. Reprenez-le et photographiez-le de nouveau maintenant, si vous le pouvez.",
+    },
+    "leave.lesion_nothing_kept": {
+        "en": "No result of this lesion is kept: go back to the patient and photograph it again now, if you can.",
+        "fr": "Aucun résultat de cette lésion n'est gardé : reprenez le patient et photographiez-la de nouveau "
+        "maintenant, si vous le pouvez.",
+    },
     "leave.start": {"en": "Finish it and start a new patient", "fr": "Le terminer et commencer un nouveau patient"},
     # "Sign out" while a visit is open (the same question): the visit is closed as not finished, which
     # Today says (result.heading.visit_not_finished); "Back to the patient in progress" the default.

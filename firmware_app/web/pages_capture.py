@@ -31,7 +31,7 @@ from firmware_app.report import lesion_line
 from firmware_app.web.answer_time import burst_allowance_s
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
-from firmware_app.web.pages_session import refused, status
+from firmware_app.web.pages_session import erased_since, patient_erased, refused, status
 from firmware_app.web.photos import inline_photo, jpeg
 from firmware_app.web.server import WebApp, moved_to, sent_to
 from firmware_app.web.sessions import Session
@@ -182,33 +182,6 @@ def routes(web: WebApp) -> list[Route]:
         is kept, and she is sent to see it first."""
         return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
 
-    async def patient_erased(
-        request: Request, session: Session, visit: Visit, said: str = PatientErased.message_key
-    ) -> Response:
-        """The visit's patient erased while it was open (``PatientErased``: the result was not recorded,
-        or "Finish anyway" listed no eye; or ``erased_since``: its results were about to be shown). The
-        visit is closed, as nothing more may be recorded for them, with no eye listed to call back
-        (nobody to call), and the nurse told (``said``): where the erasure came from the command line,
-        she is the first to know."""
-        if session.visit is visit:
-            session.visit = None
-        await device.run(lambda: visit_finished(device.store, visit.id, None))
-        log_event("app.visit_patient_erased", level=30, modality=visit.modality)
-        return web.render(request, session, "message.html", 409, text_key=said)
-
-    async def erased_since(request: Request, session: Session, visit: Visit) -> Response | None:
-        """What another process erased of the visit since it was recorded (``edgescreen erase``, the
-        sync service taking the review station's notice), which the visit, held in memory, showed still
-        as standing, and the hand-out printed: the patient erased, the visit closed and the nurse told
-        (``patient_erased``), as its next result would be refused; a result the station erased alone,
-        forgotten (``Visit.forget``), the result screen saying so and its slot to photograph again.
-        ``None``: the visit goes on, as the records now hold it."""
-        gone = await device.run(lambda: device.store.gone(visit.beside))
-        if gone.with_the_patient:
-            return await patient_erased(request, session, visit, "records.patient_erased_shown")
-        visit.forget(gone.by_the_station)
-        return None
-
     # The shutter, "Use this photo" and "Retake" read the form (and ask the readiness interlock)
     # before the session's visit: while a post awaits, another tab may open another patient or use
     # the photo, and what is checked must be what is then done, with no await in between.
@@ -313,7 +286,7 @@ def routes(web: WebApp) -> list[Route]:
         try:
             result = await device.run(lambda: device.pipeline.screen_checked(checked, context))
         except PatientErased:
-            return await patient_erased(request, session, visit)
+            return await patient_erased(web, request, session, visit)
         except BaseException:
             visit.hold(checked, slot, photo, photo_id)  # nothing recorded: the photo waits to be used again
             raise
@@ -398,7 +371,7 @@ def routes(web: WebApp) -> list[Route]:
         try:
             await device.run(recorded)
         except PatientErased:
-            return await patient_erased(request, session, visit)
+            return await patient_erased(web, request, session, visit)
         visit.turn_to(slot)
         return await moved_to(request, "/result", lambda: result_screen(request, session))
 
@@ -411,7 +384,7 @@ def routes(web: WebApp) -> list[Route]:
         """The result screen (of the photo ``Visit.on_screen``); ``confirm_finish``: asking whether to
         finish with an eye not photographed."""
         visit: Visit | None = session.visit
-        if visit is not None and (closed := await erased_since(request, session, visit)):
+        if visit is not None and (closed := await erased_since(web, request, session, visit)):
             return closed
         slot = visit.on_screen[0] if visit else ""
         if visit is None or (slot not in visit.results and slot not in visit.erased):
@@ -429,7 +402,7 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def handout(request: Request, session: Session) -> Response:
         visit: Visit | None = session.visit
-        if visit is not None and (closed := await erased_since(request, session, visit)):
+        if visit is not None and (closed := await erased_since(web, request, session, visit)):
             return closed
         if visit is None or not visit.results:  # every result erased by the station: its screen says so
             return RedirectResponse("/result" if visit else "/patient", 303)
@@ -490,7 +463,7 @@ def routes(web: WebApp) -> list[Route]:
         try:
             await device.run(audited)
         except PatientErased:
-            return await patient_erased(request, session, visit, "records.patient_erased_shown")
+            return await patient_erased(web, request, session, visit, "records.patient_erased_shown")
         except BaseException:
             session.visit = visit  # nothing audited: the visit stays open
             raise

@@ -24,10 +24,10 @@ from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
 from firmware_app.operators import MAX_NAME, Operator, OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
-from firmware_app.records.open_visits import close_visit_not_finished, visit_started
+from firmware_app.records.open_visits import close_visit_not_finished, visit_finished, visit_started
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
-from firmware_app.records.store import true_age
+from firmware_app.records.store import PatientErased, true_age
 from firmware_app.records.worklist import lost_visit_listed, midnight, verdicts_to_act_on
 from firmware_app.records_cli import sync_status
 from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, over_https, sent_to
@@ -190,6 +190,37 @@ async def refused(web: WebApp, request: Request, in_visit: bool = False) -> Resp
         return None
     log_event("app.screening_blocked", path=request.url.path, checks=",".join(check.name for check in red))
     return sent_to(request, "/ready")
+
+
+async def patient_erased(
+    web: WebApp, request: Request, session: Session, visit: Visit, said: str = PatientErased.message_key
+) -> Response:
+    """The visit's patient erased while it was open (``PatientErased``: the result was not recorded,
+    or "Finish anyway" listed no eye; or ``erased_since``: its results were about to be shown). The
+    visit is closed, as nothing more may be recorded for them, with no eye listed to call back
+    (nobody to call), and the nurse told (``said``): where the erasure came from the command line,
+    she is the first to know."""
+    device = web.device
+    if session.visit is visit:
+        session.visit = None
+    await device.run(lambda: visit_finished(device.store, visit.id, None))
+    log_event("app.visit_patient_erased", level=30, modality=visit.modality)
+    return web.render(request, session, "message.html", 409, text_key=said)
+
+
+async def erased_since(web: WebApp, request: Request, session: Session, visit: Visit) -> Response | None:
+    """What another process erased of the visit since it was recorded (``edgescreen erase``, the
+    sync service taking the review station's notice), which the visit, held in memory, showed still
+    as standing, the hand-out printed and the question of leaving it promised kept: the patient erased,
+    the visit closed and the nurse told (``patient_erased``), as its next result would be refused; a
+    result the station erased alone, forgotten (``Visit.forget``), the screens saying so and its slot to
+    photograph again. ``None``: the visit goes on, as the records now hold it."""
+    device = web.device
+    gone = await device.run(lambda: device.store.gone(visit.beside))
+    if gone.with_the_patient:
+        return await patient_erased(web, request, session, visit, "records.patient_erased_shown")
+    visit.forget(gone.by_the_station)
+    return None
 
 
 def routes(
@@ -439,11 +470,14 @@ def routes(
         Today), the way back to it the default, and the other choice posting the leaving confirmed:
         for a new patient, the finish of "Finish anyway" (``pages_capture.finish``), which then opens
         the form. Opening the form at once dropped the visit: its photo waiting was lost and its
-        missing eye never went on Today; a sign-out closed it unasked."""
+        missing eye never went on Today; a sign-out closed it unasked. What was erased of it since
+        (``erased_since``) is said as it now stands: the kept results and the eyes listed were those
+        the visit held in memory, erased results and an erased patient's among them."""
+        visit = session.visit
+        if visit is not None and (closed := await erased_since(web, request, session, visit)):
+            return closed
         bar = await device.run(lambda: status(web))
-        return web.render(
-            request, session, "leave_visit.html", http_status, visit=session.visit, leaving=leaving, status=bar
-        )
+        return web.render(request, session, "leave_visit.html", http_status, visit=visit, leaving=leaving, status=bar)
 
     @web.page()
     async def signout_question(request: Request, session: Session) -> Response:

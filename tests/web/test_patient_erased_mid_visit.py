@@ -27,6 +27,7 @@ from tests.web.conftest import (
     unscrolled,
 )
 from tests.web.test_back_button import dermatoscope  # noqa: F401 (a fixture)
+from tests.web.test_result_erased_by_the_station import WAYS_OUT
 from tests.web.test_worklist_and_records import screen_one_eye
 
 
@@ -71,6 +72,23 @@ def test_the_next_eye_of_a_patient_erased_mid_visit_is_not_recorded_and_the_nurs
     with page.expect_response("**/check/use") as answer:
         page.locator("[data-test=use]").click()
     told_and_closed(page, app, language, answer.value.status, "patient-erased-mid-visit")
+
+
+@pytest.mark.parametrize(("way_out", "language"), [("new-patient", "en"), ("sign-out", "fr")])
+def test_leaving_a_visit_whose_patient_was_erased_promises_nothing_of_them(page, app, way_out, language):
+    """The first eye's result on screen, its patient erased on the command line: New patient's question,
+    and Sign out's, said "The results already recorded are kept" and "Left eye: listed ... to call back",
+    where no result of theirs is kept and no eye goes on Today (nobody to call back). The visit is closed
+    and the nurse told, as the result screen does."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "K-13")
+    erased_on_the_command_line(app, "K-13")
+    with page.expect_navigation() as answer:
+        page.locator(WAYS_OUT[way_out]).click()
+    assert page.locator("[data-test=leave-visit]").count() == 0
+    status, shown = answer.value.status, "records.patient_erased_shown"
+    told_and_closed(page, app, language, status, f"patient-erased-{way_out}", shown)
 
 
 def test_finish_anyway_after_the_patient_was_erased_lists_no_eye_to_call_back(page, app):

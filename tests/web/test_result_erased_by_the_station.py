@@ -158,6 +158,107 @@ def both_eyes_screened_and_the_right_erased(page, app: RunningApp, reference: st
     erased_by_the_station(app, "R")
 
 
+# The nav's ways out of an open visit, each asking first (leave_visit.html).
+WAYS_OUT = {"new-patient": "nav.nav a[href='/patient']", "sign-out": "[data-test=sign-out]"}
+
+
+def leaving(page, way_out: str):
+    """The question a way out of the visit asks (``WAYS_OUT``): what leaving does to it."""
+    with page.expect_navigation():
+        page.locator(WAYS_OUT[way_out]).click()
+    return page.locator("[data-test=leave-visit]")
+
+
+def erased_said(language: str, slot: str) -> str:
+    return message("result.erased", language).format(slot=slot)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("way_out", ["new-patient", "sign-out"])
+def test_leaving_a_visit_whose_only_result_the_station_erased_says_it_was_erased(page, app, language, way_out):
+    """The right eye's result erased by the station, the left one never photographed: New patient's
+    question, and Sign out's, said "No photo of this patient was used: nothing is recorded", where a
+    photo was used and its result erased. They say so, that nothing goes on Today to call the patient
+    back (no result of the visit names them), and to photograph the patient again now; Today lists
+    nothing."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "S-8")
+    erased_by_the_station(app, "R")
+    page.reload()
+    said = leaving(page, way_out).inner_text()
+    assert message("leave.nothing_recorded", language) not in said
+    assert erased_said(language, message("eye.R", language)) in said
+    assert message("leave.nothing_kept", language) in said
+    assert page.locator("[data-test=leave-eye]").count() == 0
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, f"leave-{way_out}-only-result-erased")
+    page.locator("[data-test=leave-start]").click()
+    if way_out == "sign-out":
+        page.wait_for_url("**/signin")
+        sign_in(page, app)
+    page.wait_for_url("**/patient" if way_out == "new-patient" else "**/ready")
+    page.goto(f"{app.url}/today")
+    assert page.locator("[data-test=entry]").count() == 0
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_leaving_a_visit_one_result_of_which_the_station_erased_says_which_are_kept(page, app, language):
+    """Both eyes screened, the right one's result erased: New patient's question said "The results already
+    recorded are kept", the erased one among them. It says the right eye's was erased, that eye goes on
+    Today to call back (beside the left eye's result, which names the patient), and the others are kept."""
+    sign_in(page, app)
+    switch_to(page, language)
+    both_eyes_screened_and_the_right_erased(page, app, "S-9")
+    page.reload()
+    said = leaving(page, "new-patient").inner_text()
+    right = message("eye.R", language)
+    assert erased_said(language, right) in said
+    assert message("leave.not_photographed", language).format(eye=right) in said
+    assert message("leave.results_kept", language) not in said
+    assert message("leave.other_results_kept", language) in said
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "leave-new-patient-one-result-erased")
+    page.locator("[data-test=leave-start]").click()
+    page.wait_for_url("**/patient")
+    page.goto(f"{app.url}/today")
+    assert page.locator("[data-test=entry]").count() == 2  # the left eye's result, the right eye to call back
+
+
+def test_leaving_says_a_result_the_station_erased_since_the_screen_was_loaded(page, app):
+    """The right eye's result on screen, erased by the station then, New patient tapped at once (no
+    screen loaded between): its question said the result kept and the left eye listed to call back, as
+    the visit in memory still held them. It reads the records first, as the result screen does."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "S-11")
+    erased_by_the_station(app, "R")
+    said = leaving(page, "new-patient").inner_text()
+    assert erased_said("en", message("eye.R", "en")) in said
+    assert message("leave.nothing_kept", "en") in said
+    assert page.locator("[data-test=leave-eye]").count() == 0
+
+
+def test_leaving_a_lesion_whose_result_the_station_erased_says_it_was_erased(page, dermatoscope):  # noqa: F811
+    """New patient's question said "No photo of this lesion was used: nothing is recorded for it", where
+    its photo was used and its result erased by the station."""
+    sign_in(page, dermatoscope)
+    for number, language in enumerate(("en", "fr")):
+        switch_to(page, language)
+        new_patient(page, dermatoscope, f"S-10{number}", "dermoscopy", "trunk")
+        page.wait_for_url("**/capture")
+        shoot(page)
+        page.locator("[data-test=use]").click()
+        page.wait_for_url("**/result")
+        erased_by_the_station(dermatoscope, "lesion")
+        page.reload()
+        said = leaving(page, "new-patient").inner_text()
+        assert message("leave.lesion_not_photographed", language) not in said
+        assert erased_said(language, message("body_site.trunk", language)) in said
+        assert message("leave.lesion_nothing_kept", language) in said
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "leave-new-patient-lesion-erased")
+
+
 def test_the_other_eyes_result_erased_by_the_station_is_said_and_the_eye_is_next_again(page, app):
     """Both eyes screened, the left one's result on screen; the right one's erased: it no longer stands
     on the screen nor on the hand-out, the screen says so under the left eye's, and Next is the right eye."""
