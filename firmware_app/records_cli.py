@@ -388,5 +388,9 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
     retry = sync.add_parser("retry-photos", help="queue the photos the review station refused again, once mended")
     retry.set_defaults(handler=cmd_sync_retry_photos)
     run = sync.add_parser("run", help="run the sync worker in the foreground")
-    run.add_argument("--until-drained", action="store_true", help="exit once every queued result is acknowledged")
+    run.add_argument(
+        "--until-drained",
+        action="store_true",
+        help="exit once every queued result is acknowledged and every photo still to send is at the review station",
+    )
     run.set_defaults(handler=cmd_sync_run)
