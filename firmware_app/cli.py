@@ -44,7 +44,7 @@ from firmware_app.health.checks import (
     records_unusable,
     tls_refused,
 )
-from firmware_app.health.readiness import committed_check
+from firmware_app.health.readiness import clock_check, committed_check
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
@@ -106,29 +106,38 @@ def screen_images(
     ``stop_on_termination``), after the image in hand: the records are closed as after the last one.
     """
     stop = stop or threading.Event()
-    with recording_pipeline(config, admit=admit_whole_records) as (pipeline, _):
+    with recording_pipeline(config, admit=admit_screening) as (pipeline, _):
         return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language, stop)
 
 
-class RecordsBlocked(RecordsError):
-    """Records a check holds red (``admit_whole_records``): said by that check's sentence, in the device's
-    language; the message is the check's key and values, the technician's detail for the log."""
+class Blocked(RuntimeError):
+    """A check the app's readiness list holds red, which blocks screening there (``admit_screening``):
+    said by that check's sentence, in the device's language; the message is the check's key and values,
+    the technician's detail for the log line ``event``."""
 
-    def __init__(self, check: Check) -> None:
+    def __init__(self, check: Check, event: str) -> None:
         super().__init__(" ".join([check.message_key, *(f"{k}={v}" for k, v in check.values.items())]))
-        self.check = check
+        self.check, self.event = check, event
 
 
-def admit_whole_records(records: Records) -> None:
+def admit_screening(records: Records) -> None:
     """Refuse records that ``PRAGMA quick_check`` finds damaged, or that lost screenings they had
-    committed (their witness, ``records/witness.py``), as the app's readiness list blocks screening
-    on the same checks in the same words: recording more onto a card that fails buries the last
-    backup's worth under damage, and the restore that mends it would lose what is screened meanwhile.
+    committed (their witness, ``records/witness.py``), and a clock they prove wrong (before this
+    version's build, or unsynchronised and behind a screening dated by a synchronised one), as the
+    app's readiness list blocks screening on the same checks in the same words: recording more onto
+    a card that fails buries the last backup's worth under damage, and the restore that mends it would
+    lose what is screened meanwhile; a screening dated by a wrong clock is filed under a day it was not
+    taken on. An unsynchronised clock that can be right is amber there, and screens here too.
     Run once per command, before anything is written: quick_check reads the whole file, which a run
     of images must not pay per image."""
-    for check in (check_records(records), committed_check(records)):
+    checks = [
+        ("records.unusable", check_records(records)),
+        ("records.unusable", committed_check(records)),
+        ("clock.wrong", clock_check(records, records.clock())),  # the clock that would date the screenings
+    ]
+    for event, check in checks:
         if check.level is Level.RED:
-            raise RecordsBlocked(check)
+            raise Blocked(check, event)
 
 
 def _screen_each(
@@ -236,7 +245,7 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     try:
         with (
             stop_on_termination(language) as stop,
-            recording_pipeline(config, admit=admit_whole_records) as (pipeline, _),
+            recording_pipeline(config, admit=admit_screening) as (pipeline, _),
         ):
             gate = QualityGate(config.quality)
             result = capture_and_screen(camera, controls, pipeline, gate, options, context, stop=stop)
@@ -589,6 +598,9 @@ def _command(argv: Sequence[str] | None) -> int:
         return _stopped(check, error, config, args, 2)
     except TlsUnusable as error:  # logged, and kept for `sync status`, by run_sync
         return _stopped(tls_refused(error), error, config, args, 2)
+    except Blocked as error:
+        log_event(error.event, logging.ERROR, error=error)
+        return _stopped(error.check, error, config, args, 5)
     except RequestRefused as error:
         log_event("command.refused", logging.WARNING, error=error)  # in English, for the technician
         print(f"edgescreen: {error.said_in(config.device.language)}", file=sys.stderr)
@@ -597,8 +609,7 @@ def _command(argv: Sequence[str] | None) -> int:
         # Any SQLite error reaching here is the records' (a damaged page read late, a full disk).
         problem = error if isinstance(error, RecordsError) else records_problem(config.records.database, error)
         log_event("records.unusable", logging.ERROR, error=problem)
-        check = problem.check if isinstance(problem, RecordsBlocked) else records_unusable(problem)
-        return _stopped(check, problem, config, args, 5)
+        return _stopped(records_unusable(problem), problem, config, args, 5)
 
 
 def _stopped(check: Check, error: BaseException, config: Config, args: argparse.Namespace, status: int) -> int:
