@@ -149,16 +149,16 @@ def _screen_each(
     language: str,
     stop: threading.Event,
 ) -> int:
-    failed = left = 0
+    failed = left = refused = 0
     for done, path in enumerate(_progress(images, "screening")):
         if stop.is_set():
             left = len(images) - done
-            _print_stopped(left, language)
             break
         try:
             result = pipeline.screen(read_photo_to_screen(path), modality_of[path], context)
-        except ScreeningRefused as error:
-            return _refused(error, language)
+        except ScreeningRefused as error:  # every later one would be refused too: said at this photo
+            refused, left = _refused(error, language, path), len(images) - done
+            break
         except (AlreadyCalibrated, ProfileMisfit) as refusal:
             failed += 1
             _print_refused(path, modality_of[path], refusal, as_json, language)
@@ -168,14 +168,16 @@ def _screen_each(
             _print_failure("screen.image_failed", path, modality_of[path], error, as_json)
             continue
         _print_result(result, as_json, language)
+    if left:
+        _print_stopped(left, language)
     if not as_json:
         print(message("disclaimer", language))
-    return 1 if failed or left else 0
+    return refused or (1 if failed or left else 0)
 
 
 def _print_stopped(left: int, language: str) -> None:
-    """The run stopped before ``left`` images (SIGTERM, Ctrl-C): said once, not per image, as the
-    results above it stand recorded."""
+    """The run stopped before ``left`` images (SIGTERM, Ctrl-C; the records refusing the first of
+    them): said once, not per image, as the results above it stand recorded."""
     log_event("screen.stopped", logging.WARNING, not_screened=left)
     print(f"edgescreen: {sentence('screen.stopped', language, count=left)}", file=sys.stderr)
 
@@ -197,9 +199,13 @@ def _print_refused(
     print(_error_object(path, modality, code, why) if as_json else refused)
 
 
-def _refused(error: ScreeningRefused, language: str) -> int:
-    log_event("screen.refused", logging.ERROR, error=error)  # the English detail, for the technician
-    print(f"edgescreen: {message(error.message_key, language)}", file=sys.stderr)
+def _refused(error: ScreeningRefused, language: str, path: Path | None = None) -> int:
+    """The records refused a screening: said in the device's language, naming the photo a run of
+    them stopped at (``capture`` has none: its frame is the one just taken)."""
+    where = {} if path is None else {"image": image_ref(path)}
+    log_event("screen.refused", logging.ERROR, **where, error=error)  # the English detail, for the technician
+    photo = "" if path is None else f"{path}: "
+    print(f"edgescreen: {photo}{message(error.message_key, language)}", file=sys.stderr)
     return 5
 
 
