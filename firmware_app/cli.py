@@ -44,7 +44,7 @@ from firmware_app.health.checks import (
     records_unusable,
     tls_refused,
 )
-from firmware_app.health.readiness import committed_check
+from firmware_app.health.readiness import clock_check, committed_check
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
@@ -106,29 +106,38 @@ def screen_images(
     ``stop_on_termination``), after the image in hand: the records are closed as after the last one.
     """
     stop = stop or threading.Event()
-    with recording_pipeline(config, admit=admit_whole_records) as (pipeline, _):
+    with recording_pipeline(config, admit=admit_screening) as (pipeline, _):
         return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language, stop)
 
 
-class RecordsBlocked(RecordsError):
-    """Records a check holds red (``admit_whole_records``): said by that check's sentence, in the device's
-    language; the message is the check's key and values, the technician's detail for the log."""
+class Blocked(RuntimeError):
+    """A check the app's readiness list holds red, which blocks screening there (``admit_screening``):
+    said by that check's sentence, in the device's language; the message is the check's key and values,
+    the technician's detail for the log line ``event``."""
 
-    def __init__(self, check: Check) -> None:
+    def __init__(self, check: Check, event: str) -> None:
         super().__init__(" ".join([check.message_key, *(f"{k}={v}" for k, v in check.values.items())]))
-        self.check = check
+        self.check, self.event = check, event
 
 
-def admit_whole_records(records: Records) -> None:
+def admit_screening(records: Records) -> None:
     """Refuse records that ``PRAGMA quick_check`` finds damaged, or that lost screenings they had
-    committed (their witness, ``records/witness.py``), as the app's readiness list blocks screening
-    on the same checks in the same words: recording more onto a card that fails buries the last
-    backup's worth under damage, and the restore that mends it would lose what is screened meanwhile.
+    committed (their witness, ``records/witness.py``), and a clock they prove wrong (before this
+    version's build, or unsynchronised and behind a screening dated by a synchronised one), as the
+    app's readiness list blocks screening on the same checks in the same words: recording more onto
+    a card that fails buries the last backup's worth under damage, and the restore that mends it would
+    lose what is screened meanwhile; a screening dated by a wrong clock is filed under a day it was not
+    taken on. An unsynchronised clock that can be right is amber there, and screens here too.
     Run once per command, before anything is written: quick_check reads the whole file, which a run
     of images must not pay per image."""
-    for check in (check_records(records), committed_check(records)):
+    checks = [
+        ("records.unusable", check_records(records)),
+        ("records.unusable", committed_check(records)),
+        ("clock.wrong", clock_check(records, records.clock())),  # the clock that would date the screenings
+    ]
+    for event, check in checks:
         if check.level is Level.RED:
-            raise RecordsBlocked(check)
+            raise Blocked(check, event)
 
 
 def _screen_each(
@@ -140,16 +149,16 @@ def _screen_each(
     language: str,
     stop: threading.Event,
 ) -> int:
-    failed = left = 0
+    failed = left = refused = 0
     for done, path in enumerate(_progress(images, "screening")):
         if stop.is_set():
             left = len(images) - done
-            _print_stopped(left, language)
             break
         try:
             result = pipeline.screen(read_photo_to_screen(path), modality_of[path], context)
-        except ScreeningRefused as error:
-            return _refused(error, language)
+        except ScreeningRefused as error:  # every later one would be refused too: said at this photo
+            refused, left = _refused(error, language, path), len(images) - done
+            break
         except (AlreadyCalibrated, ProfileMisfit) as refusal:
             failed += 1
             _print_refused(path, modality_of[path], refusal, as_json, language)
@@ -159,14 +168,16 @@ def _screen_each(
             _print_failure("screen.image_failed", path, modality_of[path], error, as_json)
             continue
         _print_result(result, as_json, language)
+    if left:
+        _print_stopped(left, language)
     if not as_json:
         print(message("disclaimer", language))
-    return 1 if failed or left else 0
+    return refused or (1 if failed or left else 0)
 
 
 def _print_stopped(left: int, language: str) -> None:
-    """The run stopped before ``left`` images (SIGTERM, Ctrl-C): said once, not per image, as the
-    results above it stand recorded."""
+    """The run stopped before ``left`` images (SIGTERM, Ctrl-C; the records refusing the first of
+    them): said once, not per image, as the results above it stand recorded."""
     log_event("screen.stopped", logging.WARNING, not_screened=left)
     print(f"edgescreen: {sentence('screen.stopped', language, count=left)}", file=sys.stderr)
 
@@ -188,9 +199,13 @@ def _print_refused(
     print(_error_object(path, modality, code, why) if as_json else refused)
 
 
-def _refused(error: ScreeningRefused, language: str) -> int:
-    log_event("screen.refused", logging.ERROR, error=error)  # the English detail, for the technician
-    print(f"edgescreen: {message(error.message_key, language)}", file=sys.stderr)
+def _refused(error: ScreeningRefused, language: str, path: Path | None = None) -> int:
+    """The records refused a screening: said in the device's language, naming the photo a run of
+    them stopped at (``capture`` has none: its frame is the one just taken)."""
+    where = {} if path is None else {"image": image_ref(path)}
+    log_event("screen.refused", logging.ERROR, **where, error=error)  # the English detail, for the technician
+    photo = "" if path is None else f"{path}: "
+    print(f"edgescreen: {photo}{message(error.message_key, language)}", file=sys.stderr)
     return 5
 
 
@@ -236,7 +251,7 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     try:
         with (
             stop_on_termination(language) as stop,
-            recording_pipeline(config, admit=admit_whole_records) as (pipeline, _),
+            recording_pipeline(config, admit=admit_screening) as (pipeline, _),
         ):
             gate = QualityGate(config.quality)
             result = capture_and_screen(camera, controls, pipeline, gate, options, context, stop=stop)
@@ -589,6 +604,9 @@ def _command(argv: Sequence[str] | None) -> int:
         return _stopped(check, error, config, args, 2)
     except TlsUnusable as error:  # logged, and kept for `sync status`, by run_sync
         return _stopped(tls_refused(error), error, config, args, 2)
+    except Blocked as error:
+        log_event(error.event, logging.ERROR, error=error)
+        return _stopped(error.check, error, config, args, 5)
     except RequestRefused as error:
         log_event("command.refused", logging.WARNING, error=error)  # in English, for the technician
         print(f"edgescreen: {error.said_in(config.device.language)}", file=sys.stderr)
@@ -597,8 +615,7 @@ def _command(argv: Sequence[str] | None) -> int:
         # Any SQLite error reaching here is the records' (a damaged page read late, a full disk).
         problem = error if isinstance(error, RecordsError) else records_problem(config.records.database, error)
         log_event("records.unusable", logging.ERROR, error=problem)
-        check = problem.check if isinstance(problem, RecordsBlocked) else records_unusable(problem)
-        return _stopped(check, problem, config, args, 5)
+        return _stopped(records_unusable(problem), problem, config, args, 5)
 
 
 def _stopped(check: Check, error: BaseException, config: Config, args: argparse.Namespace, status: int) -> int:

@@ -356,6 +356,32 @@ def test_sigterm_stops_screen_after_the_photo_in_hand_and_closes_the_records(tmp
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_batch_the_records_refuse_names_the_photo_it_stopped_at_and_how_many_were_not_screened(
+    tmp_path, retina_jpeg, language
+):
+    """Five photos onto an outbox that refuses its third result: the run stopped saying only that the
+    screening was not recorded, not which photo, not that three were not screened (as a stopped run
+    says), and without the disclaimer under the two results printed."""
+    config = _device_config(tmp_path, free_port(), language)
+    config.write_text(
+        config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 2\noverflow_policy = "refuse"\n')
+    )
+    photos = [tmp_path / f"photo-{n}.jpg" for n in range(5)]
+    for photo in photos:
+        photo.write_bytes(retina_jpeg.read_bytes())
+    run = edgescreen("screen", *map(str, photos), config=config)
+    assert run.returncode == 5, run.stderr
+    *results, disclaimer = run.stdout.splitlines()
+    assert disclaimer == message("disclaimer", language), run.stdout
+    assert [line.split()[0] for line in results] == [str(photos[0]), str(photos[1])]
+    refused = f"edgescreen: {photos[2]}: {message('records.outbox_full', language)}"
+    stopped = f"edgescreen: {sentence('screen.stopped', language, count=3)}"
+    said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == [refused, stopped], run.stderr
+    assert "ERROR screen.refused image=img-" in run.stderr and "WARNING screen.stopped not_screened=3" in run.stderr
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_sigterm_ends_the_sync_of_run_and_closes_the_records(tmp_path, language):
     """``edgescreen run`` kept Python's default SIGTERM: stopped by ``kill`` or systemd while it waited
     for a broker, it died with its sync worker's records open. It now stops as ``screen`` does: the

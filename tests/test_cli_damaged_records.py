@@ -1,15 +1,20 @@
-"""``screen``, ``capture`` and ``run`` on records a worn card has damaged, or that lost screenings
-they had committed: refused as the nurse's app refuses them, before anything is written."""
+"""``screen``, ``capture`` and ``run`` on records a worn card has damaged, that lost screenings they
+had committed, or on a clock the records prove wrong: refused as the nurse's app refuses them, before
+anything is written."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from firmware_app import app
 from firmware_app.cli import main
+from firmware_app.records.store import Records
 from tests.records.kit import open_store, record_one, small_photo, write_config
 from tests.records.test_witness import lose_the_wal, record
 
@@ -20,6 +25,7 @@ COMMANDS = {
     "capture": ["capture", "--modality", "fundus", "--eye", "L", "--auto"],
     "run": ["run", "--sync-wait", "0"],
 }
+CLOCK_WRONG = {"en": "The clock is wrong (", "fr": "L'horloge est fausse ("}
 DAMAGED = {
     "en": "Keep a copy of the records file as it is, then restore the last backup onto a new card",
     "fr": "Gardez une copie du fichier des dossiers tel quel, puis restaurez la dernière sauvegarde",
@@ -100,3 +106,54 @@ def test_records_that_lost_committed_screenings_are_refused_and_nothing_is_recor
     # The loss itself is entered in the audit log at its first sighting (records/witness.py), by design.
     said = refused(tmp_path, config, command, retina_jpeg, capsys, audited=["loss"])
     assert "Saved screenings missing from the records: 3," in said
+
+
+def recorded_synchronised(directory: Path, now: datetime) -> None:
+    """One screening recorded at ``now`` on a clock the kernel called synchronised: a time once known true."""
+    store = open_store(directory, clock=lambda: now, synchronised=True)
+    record_one(store, small_photo())
+    store.records.close()
+
+
+def on_the_clock(monkeypatch, now: datetime, synchronised: bool) -> None:
+    """The commands' records read ``now`` off a clock the kernel calls ``synchronised`` or not."""
+    clocked = functools.partial(Records, clock=lambda: now, synchronised=lambda: synchronised)
+    monkeypatch.setattr(app, "Records", clocked)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("language", CLOCK_WRONG)
+def test_a_clock_set_back_behind_a_synchronised_screening_is_refused_and_nothing_is_recorded(
+    tmp_path, retina_jpeg, capsys, monkeypatch, command, language
+):
+    """The nurse's app blocks screening while the clock is a day behind a screening recorded on a
+    synchronised clock (doctor red: set the date and time); ``screen`` recorded a result dated by it,
+    exit status 0, saying nothing of the clock."""
+    config = write_config(tmp_path, 1)
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    now = datetime.now(UTC)
+    recorded_synchronised(tmp_path, now)
+    on_the_clock(monkeypatch, now - timedelta(days=1), synchronised=False)
+    said = refused(tmp_path, config, command, retina_jpeg, capsys, audited=[])
+    assert CLOCK_WRONG[language] in said, said
+
+
+@pytest.mark.parametrize("synchronised", [True, False])
+def test_a_clock_in_1970_is_refused_whatever_the_kernel_says(tmp_path, retina_jpeg, capsys, monkeypatch, synchronised):
+    """A Pi booted without its saved time: no screening is dated before this version's build."""
+    config = write_config(tmp_path, 1)
+    open_store(tmp_path).records.close()
+    on_the_clock(monkeypatch, datetime(1970, 1, 1, 0, 5, tzinfo=UTC), synchronised)
+    said = refused(tmp_path, config, "screen", retina_jpeg, capsys, audited=[])
+    assert CLOCK_WRONG["en"] in said and "): set the date and time before screening." in said, said
+
+
+def test_an_unsynchronised_clock_that_can_be_right_still_screens(tmp_path, retina_jpeg, capsys, monkeypatch):
+    """A campaign without NTP: the app's readiness list only warns of it (amber), so screening goes on."""
+    config = write_config(tmp_path, 1)
+    now = datetime.now(UTC)
+    recorded_synchronised(tmp_path, now)
+    on_the_clock(monkeypatch, now - timedelta(hours=1), synchronised=False)  # fake-hwclock's last save
+    status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
+    assert status == 0, capsys.readouterr()
+    assert written(tmp_path, tmp_path / "after")[0] == 2
