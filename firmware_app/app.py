@@ -143,11 +143,12 @@ def build_camera(config: Config) -> tuple[Camera, Controls]:
 
 
 def open_store(
-    config: Config, key_required: bool = True, read_only: bool = False, must_exist: bool = False
+    config: Config, key_required: bool = True, read_only: bool = False, must_exist: bool = False, alone: bool = False
 ) -> ScreeningStore:
     """The device's records, with the disk reserve and outbox caps of the configuration; work that
     opens no sealed value passes ``key_required=False`` (sync) or ``read_only=True`` (status, audit),
-    work that only reads or acts on records already made ``must_exist`` (``Records``)."""
+    work that only reads or acts on records already made ``must_exist``, the sync worker under its
+    lock ``alone`` (``Records``)."""
     identity = Identity(config.device.id, config.device.site)
     records = Records(
         config.records.database,
@@ -157,6 +158,7 @@ def open_store(
         must_exist=must_exist,
         identity=identity,
         marker=config.records.marker,
+        alone=alone,
     )
     limits = OutboxLimits(
         max_rows=config.sync.outbox_max_rows,
@@ -330,7 +332,9 @@ def run_sync(
         if not lock.wait(stop):
             return False
     try:
-        store = open_store(config, key_required=False)
+        store = open_store(config, key_required=False, alone=True)
+        if store.records.alone:
+            log_event("sync.records_alone", level=logging.WARNING, reason="the disk is full", path=store.records.path)
         try:
             worker = _sync_worker(store, config, stop)
             loops = heartbeats if heartbeats is not None else []

@@ -274,10 +274,12 @@ class ContentNotRecords(ValueError):
 
 def _disk_full(path: Path, error: BaseException) -> bool:
     """SQLite reports a full disk as ``SQLITE_FULL``, but as a bare I/O error when it cannot even
-    grow its shared-memory file; then the free space on the folder tells the two apart."""
-    if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
+    grow its shared-memory file, and as a lock when the sync worker holds the records alone for want
+    of that file (``open_database``); then the free space on the folder tells them apart."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
         return True
-    if not getattr(error, "sqlite_errorname", "").startswith("SQLITE_IOERR"):
+    if not (name.startswith("SQLITE_IOERR") or name == "SQLITE_BUSY"):
         return False
     try:
         return shutil.disk_usage(path.parent).free < LOW_SPACE_BYTES
@@ -447,22 +449,50 @@ def present(path: Path) -> bool:
         return True
 
 
-def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
+def open_database(path: Path, read_only: bool = False, alone: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the records file; errors name the file.
 
     ``read_only`` (status, audit): on a full disk, fall back to reading the main file directly. Records
     not there are refused before this (``records/presence.py``): an empty file would stand where
     `restore` must put a backup.
+
+    ``alone`` (the sync worker, under its lock): on a full disk, open them in exclusive locking mode.
+    The first process to open the records must grow SQLite's shared-memory file, a byte a page, which
+    a full disk refuses; exclusively, SQLite keeps that index in this process's memory and needs no
+    file, so the worker can still send (and mark sent once there is room). No other process can open
+    the records meanwhile; a full disk left them none to write with, and they are told it is full
+    (``_disk_full``). ``share_again`` gives them back.
     """
     try:
         return _open(path)
     except (OSError, sqlite3.Error, ValueError) as error:
-        if not (read_only and (_disk_full(path, error) or _read_only_medium(path, error)) and _wal_empty(path)):
+        full = _disk_full(path, error)
+        if not ((alone and full) or (read_only and (full or _read_only_medium(path, error)) and _wal_empty(path))):
             raise records_problem(path, error) from error
     try:
-        return _open_snapshot(path)
+        return _open(path, exclusive=True) if alone else _open_snapshot(path)
     except (OSError, sqlite3.Error, ValueError) as error:
         raise records_problem(path, error) from error
+
+
+def held_alone(connection: sqlite3.Connection) -> bool:
+    """Whether ``connection`` holds the records in exclusive locking mode (``open_database``)."""
+    return connection.execute("PRAGMA locking_mode").fetchone()[0] == "exclusive"
+
+
+def share_again(connection: sqlite3.Connection) -> None:
+    """Let the other processes open the records again, once there is room for the shared memory: an
+    exclusive WAL connection cannot unlock (SQLite ignores ``locking_mode=NORMAL`` there), so it
+    leaves WAL mode, unlocks, and enters it again with the shared-memory file."""
+    connection.execute("PRAGMA journal_mode=DELETE")
+    connection.execute("PRAGMA locking_mode=NORMAL")
+    if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
+        raise sqlite3.OperationalError("the records did not return to WAL mode")
+
+
+def room_to_share(path: Path) -> bool:
+    """Whether the records' disk has room for SQLite's shared-memory file again."""
+    return shutil.disk_usage(path.parent).free >= LOW_SPACE_BYTES
 
 
 # How long a statement waits for another connection's write lock before SQLite gives up ("database is
@@ -470,11 +500,13 @@ def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
 BUSY_TIMEOUT_S = 30.0
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def _open(path: Path, exclusive: bool = False) -> sqlite3.Connection:
     _create_private(path)
     connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
     try:
         connection.row_factory = sqlite3.Row
+        if exclusive:  # before the first WAL access, or SQLite makes the shared-memory file
+            connection.execute("PRAGMA locking_mode=EXCLUSIVE")
         if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
             raise RecordsError(f"{path}: the file system does not support SQLite's WAL mode")
         connection.execute("PRAGMA synchronous=FULL")

@@ -42,9 +42,12 @@ from firmware_app.records.clock import (
 from firmware_app.records.database import (
     RecordsError,
     RequestRefused,
+    held_alone,
     open_database,
     read_meta,
     records_problem,
+    room_to_share,
+    share_again,
     snapshot,
     transaction,
     write_meta,
@@ -258,6 +261,7 @@ class Records:
         must_exist: bool = False,
         identity: Identity | None = None,
         marker: Path | None = None,
+        alone: bool = False,
     ) -> None:
         self.path = database
         self.clock = clock
@@ -265,7 +269,9 @@ class Records:
         self.boot = boot
         self.read_only = read_only
         require_records(database, key_file, first_start=not (read_only or must_exist), marker=marker)
-        self.connection = open_database(database, read_only)
+        self.connection = open_database(database, read_only, alone)
+        # Opened ``alone`` on a full disk: no other process can open them until ``share_when_room``.
+        self.alone = alone and held_alone(self.connection)
         # What the records committed, kept outside them (records/witness.py); only writers write it.
         self.witness = WitnessKeeper(witness_path(database))
         if read_only:
@@ -356,6 +362,15 @@ class Records:
                     "UPDATE review SET comment = NULL, comment_sealed = ? WHERE review_id = ?",
                     (self.sealer.seal(_text_bytes(comment), f"comment:{review_id}"), review_id),
                 )
+
+    def share_when_room(self) -> bool:
+        """Give the records back to the other processes once the disk has room again (``alone``);
+        ``True`` when this call did."""
+        if not self.alone or not room_to_share(self.path):
+            return False
+        share_again(self.connection)
+        self.alone = False
+        return True
 
     def close(self) -> None:
         self.witness.close()

@@ -135,6 +135,7 @@ class SyncWorker:
         self._erasures_refused_noted = 0
         self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
+        self._share_retry_at = 0.0  # ``_share_records_when_room``
         # Why the last connection ended, shown with the next one until the broker takes a result, and not
         # after (``_on_publish``): a broker refusing every result keeps the worker "connected" most of the
         # time, and one back after days away still named the outage while it had taken the whole backlog.
@@ -726,6 +727,7 @@ class SyncWorker:
                     established = True
                     self._on_connected(client)
                 self._commit_acks(force=False)
+                self._share_records_when_room()
                 self._record_connected_when_due()
                 self._commit_erasures()
                 self._send_erasures(client)
@@ -759,6 +761,19 @@ class SyncWorker:
             log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
         if not established or self._problem:
             client.disconnect()
+
+    def _share_records_when_room(self) -> None:
+        """Records opened alone on a full disk (``open_database``) are given back to the nurse's app
+        and the commands as soon as there is room: until then none of them can open them. A refusal
+        (the log too large to fold into the room there is) is tried again every ``RECORDS_RETRY_SECONDS``."""
+        if time.monotonic() < self._share_retry_at:
+            return
+        try:
+            if self._store.records.share_when_room():
+                log_event("sync.records_shared", path=self._store.records.path)
+        except RECORDS_TROUBLE as error:
+            log_event("sync.records_not_shared", level=logging.WARNING, error=self._described(error))
+            self._share_retry_at = time.monotonic() + RECORDS_RETRY_SECONDS
 
     def _maintain_when_due(self) -> None:
         """The hourly maintenance, whether the broker answers or not: a device on a campaign, its site
@@ -803,9 +818,18 @@ class SyncWorker:
             return False
         return True
 
+    def _note_start(self) -> int:
+        """``Outbox.note_start``; a start the records refuse (a full disk) is logged and the worker
+        sends all the same: the crashes before it go uncounted, which costs ``sync status`` a line."""
+        try:
+            return self._outbox.note_start()
+        except RECORDS_TROUBLE as error:
+            log_event("sync.state_not_recorded", level=logging.WARNING, state="starting", error=self._described(error))
+            return 0
+
     def run(self, until_drained: bool = False) -> None:
         """Serve until stopped (or, with ``until_drained``, until every queued result is acknowledged)."""
-        crashes = self._outbox.note_start()
+        crashes = self._note_start()
         if crashes:
             log_event("sync.restarted_after_crash", level=logging.WARNING, crashes=crashes)
         kept = self._outbox.state()
@@ -822,6 +846,7 @@ class SyncWorker:
                 established, done = self._serve_connection(until_drained)
                 if done:
                     return
+                self._share_records_when_room()
                 self._maintain_when_due()
                 # A refusal keeps backing off although each connection is accepted: the certificate
                 # or the broker's ACL must change first, and retrying at once floods its log.

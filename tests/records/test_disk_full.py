@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,44 @@ def test_a_disk_that_fills_while_the_worker_waits_for_its_broker(tiny_filesystem
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(15)
+
+
+def test_a_worker_started_on_a_full_disk_sends_and_marks_once_there_is_room(tiny_filesystem, retina_rgb, retina_jpeg):
+    """The device switched off with its card full: the worker, the records' first process at the next
+    start, could not make SQLite's shared memory there ("disk I/O error"), exited 5, and sent nothing
+    again, so nothing it would have let free space ever did. It now opens the records on its own."""
+    port, config, recorded, broker = five_results_and_a_session_waiting_for_them(tiny_filesystem, retina_rgb)
+    filled(tiny_filesystem)
+    broker.start()
+    worker = edgescreen_process(config, "sync", "run")
+    log = ProcessLog(worker)
+    try:
+        tap = Tap(port, client_id="disk-full-tap")
+        # On main: exit status 5, "The records cannot be opened: the disk is full", nothing published.
+        wait_until(lambda: len(tap.on("/result")) >= 5 or worker.poll() is not None, 20, "the results sent")
+        assert worker.poll() is None, log.text()
+        assert sorted(json.loads(p)["result_id"] for p in tap.on("/result")) == sorted(recorded)
+        # Meanwhile the others wait out its lock (together: a busy timeout each) and are told the disk is full.
+        with ThreadPoolExecutor(2) as pool:
+            status, screen = pool.map(
+                lambda command: edgescreen(*command, config=config),
+                [("sync", "status", "--json"), ("screen", str(retina_jpeg))],
+            )
+        assert status.returncode == 0 and json.loads(status.stdout)["backlog"] == 5, status.stderr
+        assert screen.returncode == 5 and "the disk is full" in screen.stderr, screen.stderr
+        (tiny_filesystem / "filler").unlink()
+        log.wait_for("sync.records_shared", 1)  # the app may open them again
+        wait_until(
+            lambda: json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["sent"] == 5,
+            20,
+            "the sends recorded once there is room",
+        )
+        assert len(tap.on("/result")) == 5
+        tap.close()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(15)
+        broker.stop()
 
 
 def test_commands_that_need_no_space_work_on_a_full_disk(tiny_filesystem, retina_rgb, retina_jpeg):
