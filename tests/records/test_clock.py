@@ -14,7 +14,7 @@ from edgescreen_wire.result import validate_result
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review
-from firmware_app.records.store import OutboxFull, OutboxLimits
+from firmware_app.records.store import OutboxFull, OutboxLimits, age_cutoff, oldest_past_age
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 BOOTED_IN_1970 = datetime(1970, 1, 1, 0, 5, tzinfo=UTC)
@@ -68,6 +68,35 @@ def test_results_recorded_in_1970_neither_block_nor_get_dropped_once_the_clock_i
     assert [states[r] for r in early] == ["before_build"] * 3 and states[later] == "synchronised"
     assert payload_of(store, early[0])["clock"] == "before_build" and "clock" not in payload_of(store, later)
     validate_result(payload_of(store, early[0]))
+
+
+@pytest.mark.parametrize("policy", ["refuse", "drop_oldest"])
+def test_results_dated_months_early_by_an_unsynchronised_clock_are_not_aged_once_it_is_set_right(
+    tmp_path, photo, policy
+):
+    """A device stored for months boots on its last saved time, and a campaign has no time server: its
+    screenings are dated months early. On main, once NTP set the clock, the 90-day age cap read them as
+    past it: ``drop_oldest`` deleted them unsent, ``refuse`` refused every new screening. They still
+    count against the row cap."""
+    clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly 2027-03-20
+    limits = OutboxLimits(max_rows=3, policy=policy)
+    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=False)
+    early = [record_one(store, photo, sample_record(captured_at=clock.now)).result_id for _ in range(2)]
+    store.records.close()
+
+    clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered
+    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=True)
+    later = record_one(store, photo, sample_record(captured_at=clock.now)).result_id  # on main: refused, or 2 dropped
+    db = store.records.connection
+    assert [r[0] for r in db.execute("SELECT result_id FROM outbox ORDER BY seq")] == [*early, later]
+    assert Outbox(store.records).backlog().dropped == 0
+    assert oldest_past_age(db, age_cutoff(store.records.trusted_now(), limits.max_age)) is None  # readiness: not red
+    if policy == "refuse":  # the row cap: 3 waiting
+        with pytest.raises(OutboxFull, match="3 results are waiting"):
+            record_one(store, photo, sample_record(captured_at=clock.now))
+    else:
+        record_one(store, photo, sample_record(captured_at=clock.now))
+        assert early[0] not in [r[0] for r in db.execute("SELECT result_id FROM outbox")]
 
 
 def test_a_real_age_cap_still_applies_on_a_synchronised_clock(tmp_path, photo):
