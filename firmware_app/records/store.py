@@ -939,21 +939,23 @@ class ScreeningStore:
         tells it from the others of its body site, and a device put away between campaigns would
         delete it at its next start, before the nurse opened the call-back.
 
-        Only on a trusted clock, and only for times that can be true: a clock a year ahead must not
-        purge every image at once.
+        Only on a trusted clock, and aged from the verdict's arrival as ``past_age`` ages a time: a
+        clock a year ahead must not purge every image at once, nor, set right, one months behind purge
+        those answered during a campaign. The sync's time is not aged: no clock state is kept with it,
+        and a verdict arrives only once its result has reached the station, so its arrival, read on a
+        synchronised clock, bounds the sync's true time too.
         """
         now = self.records.trusted_now()
         if now is None:
             log_event("records.purge_deferred", level=30, reason="the clock is not synchronised or before the build")
             return 0
         with transaction(self._db):
-            since, cutoff = BUILD_DATE.isoformat(), (now - retention).isoformat()
             purged = self._db.execute(
                 "DELETE FROM image WHERE result_id IN (SELECT s.result_id FROM screening s "
-                "WHERE s.synced_at >= :since AND s.synced_at <= :cutoff AND EXISTS (SELECT 1 FROM review r "
-                "WHERE r.result_id = s.result_id AND r.received_at >= :since AND r.received_at <= :cutoff)) "
+                "WHERE s.synced_at IS NOT NULL AND EXISTS (SELECT 1 FROM review r "
+                f"WHERE r.result_id = s.result_id AND {past_age('r.received_at', 'r.clock')})) "
                 f"AND result_id NOT IN ({to_call_back('s.result_id')})",
-                {"since": since, "cutoff": cutoff},
+                age_bounds(age_cutoff(now, retention)),
             ).rowcount
             if purged:
                 owe_checkpoint(

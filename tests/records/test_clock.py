@@ -130,3 +130,31 @@ def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp
     assert right.purge_images(timedelta(days=30)) == 1  # the first image, truly 40 days after its sync
     kept = [r[0] for r in right.records.connection.execute("SELECT result_id FROM image")]
     assert kept == [future.result_id]  # synced at a time that has not come yet: not aged
+
+
+def answered_and_cleared(store, photo, clock: Clock) -> str:
+    """A cleared screening (its "no referral" asks nothing of the nurse), sent and answered now."""
+    record = record_one(store, photo, sample_record(captured_at=clock.now, score=0.05))
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    review = Review(f"rev-{record.result_id}", record.result_id, "no_refer", clock.now, "dr-lopez", None)
+    assert store.add_review(review) == "stored"
+    return record.result_id
+
+
+def test_a_photo_answered_on_an_unsynchronised_clock_months_behind_is_kept_once_it_is_set_right(tmp_path, photo):
+    """A device stored for months, synced and answered during a campaign with no time server, dated
+    the sync and the verdict months early: on main the first purge after NTP set the clock deleted the
+    photo, 30 days of retention read from dates months off, a day after the verdict truly arrived."""
+    clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly 2027-03-20
+    store = open_store(tmp_path, clock=clock, synchronised=False)
+    campaign = answered_and_cleared(store, photo, clock)
+    store.records.close()
+
+    clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered
+    store = open_store(tmp_path, clock=clock, synchronised=True)
+    answered_and_cleared(store, photo, clock)
+    assert store.purge_images(timedelta(days=30)) == 0  # on main: 1, the campaign's photo
+    clock.now += timedelta(days=31)
+    assert store.purge_images(timedelta(days=30)) == 1  # the one answered on a synchronised clock: aged
+    assert [r[0] for r in store.records.connection.execute("SELECT result_id FROM image")] == [campaign]
