@@ -436,18 +436,41 @@ class Records:
 
 
 def age_cutoff(trusted_now: datetime | None, max_age: timedelta) -> str:
-    """An unsent result queued before this time (ISO text, as the outbox keeps it) is past the
-    outbox's age cap; none is on a clock that may not age anything (``Records.trusted_now``)."""
+    """A time (ISO text, as the records keep them) before this is ``max_age`` old; none is on a clock
+    that may not age anything (``Records.trusted_now``)."""
     return (trusted_now - max_age).isoformat() if trusted_now else ""
+
+
+def past_age(moment: str, clock: str) -> str:
+    """SQL, true when the stored time ``moment``, read on a clock in the state ``clock`` (both columns
+    or expressions), is before ``:cutoff`` (``age_cutoff``) and counts as an age: read on a synchronised
+    clock, after the build (``:since``, ``age_bounds``). The one rule of the records' ages.
+
+    A time read on a clock the kernel did not call synchronised is never aged, however it compares: a
+    device stored for months boots on its last saved time and dates a campaign months early, which, once
+    NTP sets the clock, read as months old and dropped results unsent or refused every screening. A time
+    kept before the records kept its clock's state (``clock`` NULL) is aged as it always was."""
+    return f"({moment} >= :since AND {moment} < :cutoff AND coalesce({clock}, 'synchronised') = 'synchronised')"
+
+
+def age_bounds(cutoff: str) -> dict[str, str]:
+    """The parameters of ``past_age``."""
+    return {"since": BUILD_DATE.isoformat(), "cutoff": cutoff}
+
+
+# The state of the clock an outbox row was queued on: its screening's (``DurableRecorder``), read at once.
+QUEUED_CLOCK = "(SELECT clock FROM screening WHERE screening.result_id = outbox.result_id)"
+# An unsent row past the outbox's age cap (the parameters of ``age_bounds``).
+QUEUED_PAST_AGE = past_age("queued_at", QUEUED_CLOCK)
 
 
 def oldest_past_age(db: sqlite3.Connection, cutoff: str) -> str | None:
     """When the oldest unsent result past the age cap (``age_cutoff``) was queued, or ``None``.
-    Only rows queued at a time that can be true count (after the build, not after now): a clock in
-    1970, then set right, ages nothing. The recording's cap and the readiness list ask the same."""
+    Only rows queued on a synchronised clock at a time that can be true count (``past_age``): a clock
+    in 1970, or months behind, then set right, ages nothing. The recording's cap and the readiness
+    list ask the same."""
     return db.execute(
-        "SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND queued_at >= ? AND queued_at < ?",
-        (BUILD_DATE.isoformat(), cutoff),
+        f"SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND {QUEUED_PAST_AGE}", age_bounds(cutoff)
     ).fetchone()[0]
 
 
@@ -565,9 +588,9 @@ class ScreeningStore:
         now = self.records.clock()
         droppable = f"sent_at IS NULL AND NOT ({IN_FLIGHT})"
         deleted = self._db.execute(
-            f"DELETE FROM outbox WHERE {droppable} AND ((queued_at >= ? AND queued_at < ?) OR seq IN "
-            f"(SELECT seq FROM outbox WHERE {droppable} ORDER BY seq LIMIT ?)) RETURNING result_id",
-            (BUILD_DATE.isoformat(), cutoff, excess),
+            f"DELETE FROM outbox WHERE {droppable} AND ({QUEUED_PAST_AGE} OR seq IN "
+            f"(SELECT seq FROM outbox WHERE {droppable} ORDER BY seq LIMIT :excess)) RETURNING result_id",
+            {**age_bounds(cutoff), "excess": excess},
         ).fetchall()
         if len(deleted) < excess:  # the rest are in flight: kept, and this screening recorded over the cap
             over = excess - len(deleted)
@@ -931,21 +954,23 @@ class ScreeningStore:
         tells it from the others of its body site, and a device put away between campaigns would
         delete it at its next start, before the nurse opened the call-back.
 
-        Only on a trusted clock, and only for times that can be true: a clock a year ahead must not
-        purge every image at once.
+        Only on a trusted clock, and aged from the verdict's arrival as ``past_age`` ages a time: a
+        clock a year ahead must not purge every image at once, nor, set right, one months behind purge
+        those answered during a campaign. The sync's time is not aged: no clock state is kept with it,
+        and a verdict arrives only once its result has reached the station, so its arrival, read on a
+        synchronised clock, bounds the sync's true time too.
         """
         now = self.records.trusted_now()
         if now is None:
             log_event("records.purge_deferred", level=30, reason="the clock is not synchronised or before the build")
             return 0
         with transaction(self._db):
-            since, cutoff = BUILD_DATE.isoformat(), (now - retention).isoformat()
             purged = self._db.execute(
                 "DELETE FROM image WHERE result_id IN (SELECT s.result_id FROM screening s "
-                "WHERE s.synced_at >= :since AND s.synced_at <= :cutoff AND EXISTS (SELECT 1 FROM review r "
-                "WHERE r.result_id = s.result_id AND r.received_at >= :since AND r.received_at <= :cutoff)) "
+                "WHERE s.synced_at IS NOT NULL AND EXISTS (SELECT 1 FROM review r "
+                f"WHERE r.result_id = s.result_id AND {past_age('r.received_at', 'r.clock')})) "
                 f"AND result_id NOT IN ({to_call_back('s.result_id')})",
-                {"since": since, "cutoff": cutoff},
+                age_bounds(age_cutoff(now, retention)),
             ).rowcount
             if purged:
                 owe_checkpoint(

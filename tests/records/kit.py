@@ -172,8 +172,11 @@ def record_one(
     review_schema: str = REVIEW_V2,
     sharing: ImageSharing | None = None,
 ) -> ScreeningRecord:
-    """Record through the same path the pipeline uses: validated payload, sealed JPEG, one transaction."""
-    record = record or sample_record()
+    """Record through the same path the pipeline uses: validated payload, sealed JPEG, one transaction.
+    The default screening is captured on the store's clock, as the pipeline's frames are: on the test
+    machine's, once a test's date has passed, it would be dated in that clock's future, a time the
+    outbox's age cap does not age (``records.store.past_age``)."""
+    record = record or sample_record(captured_at=store.records.clock())
     recorder = DurableRecorder(store, DEVICE, schema, sharing, review_schema)
     try:
         recorder(record, recorder.keep(Frame(photo, record.source)))

@@ -14,7 +14,7 @@ from edgescreen_wire.result import validate_result
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review
-from firmware_app.records.store import OutboxFull, OutboxLimits
+from firmware_app.records.store import OutboxFull, OutboxLimits, age_cutoff, oldest_past_age
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 BOOTED_IN_1970 = datetime(1970, 1, 1, 0, 5, tzinfo=UTC)
@@ -70,6 +70,35 @@ def test_results_recorded_in_1970_neither_block_nor_get_dropped_once_the_clock_i
     validate_result(payload_of(store, early[0]))
 
 
+@pytest.mark.parametrize("policy", ["refuse", "drop_oldest"])
+def test_results_dated_months_early_by_an_unsynchronised_clock_are_not_aged_once_it_is_set_right(
+    tmp_path, photo, policy
+):
+    """A device stored for months boots on its last saved time, and a campaign has no time server: its
+    screenings are dated months early. On main, once NTP set the clock, the 90-day age cap read them as
+    past it: ``drop_oldest`` deleted them unsent, ``refuse`` refused every new screening. They still
+    count against the row cap."""
+    clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly 2027-03-20
+    limits = OutboxLimits(max_rows=3, policy=policy)
+    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=False)
+    early = [record_one(store, photo, sample_record(captured_at=clock.now)).result_id for _ in range(2)]
+    store.records.close()
+
+    clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered
+    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=True)
+    later = record_one(store, photo, sample_record(captured_at=clock.now)).result_id  # on main: refused, or 2 dropped
+    db = store.records.connection
+    assert [r[0] for r in db.execute("SELECT result_id FROM outbox ORDER BY seq")] == [*early, later]
+    assert Outbox(store.records).backlog().dropped == 0
+    assert oldest_past_age(db, age_cutoff(store.records.trusted_now(), limits.max_age)) is None  # readiness: not red
+    if policy == "refuse":  # the row cap: 3 waiting
+        with pytest.raises(OutboxFull, match="3 results are waiting"):
+            record_one(store, photo, sample_record(captured_at=clock.now))
+    else:
+        record_one(store, photo, sample_record(captured_at=clock.now))
+        assert early[0] not in [r[0] for r in db.execute("SELECT result_id FROM outbox")]
+
+
 def test_a_real_age_cap_still_applies_on_a_synchronised_clock(tmp_path, photo):
     clock = Clock(RIGHT)
     store = open_store(tmp_path, limits=OutboxLimits(max_age=timedelta(days=10)), clock=clock)
@@ -101,3 +130,31 @@ def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp
     assert right.purge_images(timedelta(days=30)) == 1  # the first image, truly 40 days after its sync
     kept = [r[0] for r in right.records.connection.execute("SELECT result_id FROM image")]
     assert kept == [future.result_id]  # synced at a time that has not come yet: not aged
+
+
+def answered_and_cleared(store, photo, clock: Clock) -> str:
+    """A cleared screening (its "no referral" asks nothing of the nurse), sent and answered now."""
+    record = record_one(store, photo, sample_record(captured_at=clock.now, score=0.05))
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    review = Review(f"rev-{record.result_id}", record.result_id, "no_refer", clock.now, "dr-lopez", None)
+    assert store.add_review(review) == "stored"
+    return record.result_id
+
+
+def test_a_photo_answered_on_an_unsynchronised_clock_months_behind_is_kept_once_it_is_set_right(tmp_path, photo):
+    """A device stored for months, synced and answered during a campaign with no time server, dated
+    the sync and the verdict months early: on main the first purge after NTP set the clock deleted the
+    photo, 30 days of retention read from dates months off, a day after the verdict truly arrived."""
+    clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly 2027-03-20
+    store = open_store(tmp_path, clock=clock, synchronised=False)
+    campaign = answered_and_cleared(store, photo, clock)
+    store.records.close()
+
+    clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered
+    store = open_store(tmp_path, clock=clock, synchronised=True)
+    answered_and_cleared(store, photo, clock)
+    assert store.purge_images(timedelta(days=30)) == 0  # on main: 1, the campaign's photo
+    clock.now += timedelta(days=31)
+    assert store.purge_images(timedelta(days=30)) == 1  # the one answered on a synchronised clock: aged
+    assert [r[0] for r in store.records.connection.execute("SELECT result_id FROM image")] == [campaign]
