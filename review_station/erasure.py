@@ -31,7 +31,7 @@ from review_station import audit
 from review_station.erased_notices import owe_notices
 from review_station.storage import tallies
 from review_station.storage.conflicts import insert_into
-from review_station.storage.locks import hold_the_writer
+from review_station.storage.locks import for_update, hold_the_writer
 from review_station.storage.tables import (
     contrary_reads,
     deliveries,
@@ -111,6 +111,10 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str, sende
     device (one erased before keeps its own); the administrator's (``sender`` ``None``) one for every
     id named, for any device (``ANY_DEVICE``), replacing a device's."""
     wanted = sorted(set(result_ids))
+    # The results first, as a read holds them (``verdicts``): a read being saved is waited for and
+    # erased with the rest, where its reads, committed after theirs were deleted, failed the results'.
+    held = select(results.c.result_id).where(results.c.result_id.in_(wanted)).order_by(results.c.result_id)
+    connection.execute(for_update(connection, held))
     copies = _erase_quarantined(connection, wanted, sender)
     for table in _DEPENDENT:
         connection.execute(delete(table).where(table.c.result_id.in_(wanted)))
