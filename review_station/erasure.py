@@ -22,7 +22,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, delete, false, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from edgescreen_wire.erasure import ErasureRequest
 from edgescreen_wire.topics import parse_device_topic
@@ -31,6 +31,7 @@ from review_station import audit
 from review_station.erased_notices import owe_notices
 from review_station.storage import tallies
 from review_station.storage.conflicts import insert_into
+from review_station.storage.locks import for_update, hold_the_writer
 from review_station.storage.tables import (
     contrary_reads,
     deliveries,
@@ -81,13 +82,12 @@ def hold_off_erasures(connection: Connection, shared: bool = True) -> None:
     result not stored yet (under PostgreSQL's read committed, an uncommitted row is not waited for),
     tombstoned it and committed, and the result was stored after its erasure. PostgreSQL: an advisory
     lock, shared by the stores (ingesters do not wait for each other), the erasure's exclusive.
-    SQLite: the one write lock, taken by a write that changes nothing (a transaction begins at its
-    first write, and the tombstones are read before it)."""
+    SQLite: the one write lock (``hold_the_writer``: the tombstones are read before the first write)."""
     if connection.dialect.name == "postgresql":
         lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
         connection.execute(select(lock(ERASING)))
     else:
-        connection.execute(update(erased_results).where(false()).values(device_id=erased_results.c.device_id))
+        hold_the_writer(connection)
 
 
 def erase_results(engine: Engine, result_ids: Sequence[str], by: str) -> Erased:
@@ -111,6 +111,10 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str, sende
     device (one erased before keeps its own); the administrator's (``sender`` ``None``) one for every
     id named, for any device (``ANY_DEVICE``), replacing a device's."""
     wanted = sorted(set(result_ids))
+    # The results first, as a read holds them (``verdicts``): a read being saved is waited for and
+    # erased with the rest, where its reads, committed after theirs were deleted, failed the results'.
+    held = select(results.c.result_id).where(results.c.result_id.in_(wanted)).order_by(results.c.result_id)
+    connection.execute(for_update(connection, held))
     copies = _erase_quarantined(connection, wanted, sender)
     for table in _DEPENDENT:
         connection.execute(delete(table).where(table.c.result_id.in_(wanted)))

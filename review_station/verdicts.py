@@ -43,6 +43,7 @@ from review_station import audit, contrary
 from review_station.accounts import SignedIn
 from review_station.joint_comment import joint_comment
 from review_station.storage import tallies
+from review_station.storage.locks import for_update
 from review_station.storage.tables import deliveries, images, queue_rank_of, reads, results
 
 VERDICTS = tuple(outcome.value for outcome in Outcome)
@@ -367,7 +368,7 @@ def _keep_if_contrary(connection: Connection, result_id: str, reader: SignedIn, 
     differs in care (``care_of``) from the read that stands, its last; its id, else ``None``. (Out of
     turn before a result is settled, a read is a reader's own twice over, or a third beside a
     disagreement a coordinator adjudicates anyway.)"""
-    locked = select(results.c.state).where(results.c.result_id == result_id).with_for_update()
+    locked = for_update(connection, select(results.c.state).where(results.c.result_id == result_id))
     if connection.execute(locked).scalar() != "reviewed":
         return None
     standing = connection.execute(
@@ -389,7 +390,8 @@ def _store_read(
 ) -> str:
     with engine.begin() as connection:
         photo = exists().where(images.c.result_id == results.c.result_id).label("photo")  # to grade from
-        locked = select(results, photo).where(results.c.result_id == result_id).with_for_update(of=results)
+        # Held until the read commits: a second read saved at the same moment finds this one recorded.
+        locked = for_update(connection, select(results, photo).where(results.c.result_id == result_id), of=results)
         result = connection.execute(locked).first()
         if result is None:
             raise ReadRefused("no such result", "no_result")

@@ -149,7 +149,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "worklist.flagged.one": {"en": "{count} result in all", "fr": "{count} résultat en tout"},
     "worklist.flagged.other": {"en": "{count} results in all", "fr": "{count} résultats en tout"},
-    "worklist.flagged_then": {
+    "worklist.flagged_then.one": {
+        "en": " holds a read refused because another was recorded first, which differs in what the patient gets:",
+        "fr": " porte une lecture refusée parce qu'une autre a été enregistrée avant, qui change ce que "
+        "reçoit le patient :",
+    },
+    "worklist.flagged_then.other": {
         "en": " hold a read refused because another was recorded first, which differs in what the patient gets:",
         "fr": " portent une lecture refusée parce qu'une autre a été enregistrée avant, qui change ce que "
         "reçoit le patient :",

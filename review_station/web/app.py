@@ -296,17 +296,22 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
 
     def result_reader(request: Request, result_id: str, *roles: str, active: bool = True) -> SignedIn:
         """The signed-in account (of one of ``roles``, if given), if it reads the site of ``result_id``'s
-        result; ``NoSuchResult`` if there is none or it is another site's. Every route of one result
-        asks this first."""
+        result; ``NoSuchResult`` if there is none or it is another site's (``not_here``). Every route of
+        one result asks this first."""
         user = signed_in(request, *roles, active=active)
         with engine.connect() as connection:
             site = connection.execute(select(results.c.site_id).where(results.c.result_id == result_id)).scalar()
-            erased = erased_site(connection, result_id) if site is None else None
-        if erased is not None and user.reads_site(erased):
-            raise ResultErased(user)
-        if site is None or not user.reads_site(site):
+            if site is None:
+                raise not_here(connection, result_id, user)
+        if not user.reads_site(site):
             raise NoSuchResult(user)
         return user
+
+    def not_here(connection: Any, result_id: str, user: SignedIn) -> Exception:
+        """What a reader is told of a result the station does not hold: erased, when it erased one of the
+        reader's sites' (perhaps as they read it, even as their read was being saved), else no such result."""
+        erased = erased_site(connection, result_id)
+        return ResultErased(user) if erased is not None and user.reads_site(erased) else NoSuchResult(user)
 
     async def posted(request: Request, user: SignedIn) -> dict[str, str]:
         form = {key: str(value) for key, value in (await request.form()).items()}
@@ -499,7 +504,9 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         connection: Any, result_id: str, user: SignedIn, filters: Filters, language: str
     ) -> dict[str, Any]:
         result = connection.execute(select(results).where(results.c.result_id == result_id)).first()
-        if result is None or not user.reads_site(result.site_id):
+        if result is None:  # erased since ``result_reader`` found it: a read posted meanwhile was refused
+            raise not_here(connection, result_id, user)
+        if not user.reads_site(result.site_id):
             raise NoSuchResult(user)
         history = connection.execute(
             select(results.c.result_id, results.c.dated_at, results.c.triage, results.c.state)

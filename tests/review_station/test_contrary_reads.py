@@ -3,16 +3,20 @@ flagged on the worklist and shown on the result page until confirmed or amended.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
-from review_station import audit
+from review_station import accounts, audit
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import deliveries, reads
-from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
+from review_station.verdicts import ReadForm, ReadRefused, record_read
+from tests.review_station.test_tallies import counted_from_results, tallied
+from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 
 ROUTINE = {"verdict": "no_refer", "urgency": "routine", "icdr_grade": "none", "maculopathy": "absent"}
 URGENT = {"verdict": "refer", "urgency": "urgent", "icdr_grade": "proliferative", "maculopathy": "present"}
@@ -111,3 +115,48 @@ def test_only_a_coordinator_confirms_and_only_with_a_number_for_what_they_saw(en
     cleo = signed_in_client(engine, station(), "cleo", "coordinator")
     forged = cleo.post(f"/results/{raced}/contrary-reads", data={"seen": "1 OR 1=1", "csrf": csrf_of(cleo)})
     assert forged.status_code == 422 and flagged_rows(cleo) == [raced]
+
+
+def test_two_reads_saved_at_the_same_moment_record_one_and_refuse_the_other(engine: Engine) -> None:
+    """Two reviewers' reads of one result, released together (two ``serve`` processes on one SQLite
+    file). SQLite ignores FOR UPDATE, and its transaction began only at the read's insert, so both read
+    "awaiting review" and both were recorded: two contrary verdicts queued for the device, the
+    worklist's counts off. Each read waits at its insert for the other to reach its own (in vain, a
+    moment, once the first holds the result): the second finds the first recorded and is refused, kept
+    for a coordinator, as PostgreSQL refused it."""
+    [raced] = add_results(engine, "cam-01", "site-a", [0.9])
+    readers = []
+    for name in ("ana", "ben"):
+        accounts.add_user(engine, name, PASSWORD, "reviewer", by="test")
+        readers.append(accounts.sign_in(engine, name, PASSWORD, station().web)[1])
+    released, inserting = threading.Barrier(2), threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def meet_at_the_insert(connection, cursor, statement: str, *_: object) -> None:
+        if statement.startswith("INSERT INTO reads"):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                inserting.wait(timeout=1.0)
+
+    def read(reader: accounts.SignedIn, form: dict[str, str]) -> None:
+        released.wait()
+        try:
+            outcomes.append(record_read(engine, raced, reader, ReadForm(**form), ()))
+        except ReadRefused as refused:
+            outcomes.append(refused.key)
+
+    threads = [threading.Thread(target=read, args=pair) for pair in zip(readers, (ROUTINE, URGENT), strict=True)]
+    event.listen(engine, "before_cursor_execute", meet_at_the_insert)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        event.remove(engine, "before_cursor_execute", meet_at_the_insert)
+    assert sorted(outcomes) == ["reviewed", "reviewed_already"]
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(reads)).scalar_one() == 1
+        assert connection.execute(select(func.count()).select_from(deliveries)).scalar_one() == 1
+    assert tallied(engine) == counted_from_results(engine)
+    [refused_event] = events(engine, "read_refused")
+    assert refused_event["contrary"] == 1

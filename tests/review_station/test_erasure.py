@@ -3,6 +3,7 @@ the worklist's counts follow, and the audit keeps only the ids."""
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
@@ -203,6 +204,50 @@ def test_an_erasure_run_while_an_ingester_stores_the_same_result_leaves_it_erase
     erasing.join(30)
     assert erased and erased[0].erased == [result_id]
     assert held(engine, result_id)["results"] == 0
+
+
+@pytest.mark.parametrize(
+    ("landing", "at", "status"),
+    [
+        # As the read is written: the erasure waits for it, then takes it.
+        ("before_cursor_execute", "INSERT INTO reads", 303),
+        # After the page checked the result was there, before the read looks at it: the read is refused.
+        ("after_cursor_execute", "SELECT results.site_id", 410),
+    ],
+)
+def test_a_read_posted_as_its_result_is_erased_ends_on_the_erased_page(
+    engine: Engine, landing: str, at: str, status: int
+) -> None:
+    """A device's erasure carried out as a reader's read is saved. Landing between the read's look at the
+    result and its insert, SQLite refused the read's insert (FOREIGN KEY) and the reader got the 500
+    "database failed" page; on PostgreSQL the erasure waited for the read's row lock, then its DELETE
+    of the result failed on the read committed meanwhile, and the ingester retried the batch as if the
+    database were down. Now the two wait for each other, whichever comes first: the erasure takes the
+    read too, and the reader is told the result was erased (410), as anywhere else."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    csrf = csrf_of(client, f"/results/{result_id}")
+    erased: list[Erased] = []
+    request = ErasureRequest("cam-01", (result_id,))
+    erasing = threading.Thread(target=lambda: erased.append(_carried_out(engine, request)))
+
+    def erase_there(connection, cursor, statement: str, *_: object) -> None:
+        if statement.startswith(at) and not erasing.is_alive() and not erased:
+            erasing.start()
+            erasing.join(2.0)  # done at once, or waiting for the read to commit
+
+    event.listen(engine, landing, erase_there)
+    try:
+        posted = client.post(f"/results/{result_id}/reads", data={**READ, "csrf": csrf})
+    finally:
+        event.remove(engine, landing, erase_there)
+    erasing.join(30)
+    erased_page = say("error.erased_result", "en")
+    assert posted.status_code == status and (status == 303 or erased_page in html.unescape(posted.text))
+    shown = client.get(f"/results/{result_id}")  # where a saved read leads the reader
+    assert shown.status_code == 410 and erased_page in html.unescape(shown.text)
+    assert erased and erased[0].erased == [result_id]
+    assert held(engine, result_id) == dict.fromkeys(("results", "reads", "deliveries", "images", "contrary_reads"), 0)
 
 
 def _waiting_on_a_lock(engine: Engine) -> bool:

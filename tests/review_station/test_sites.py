@@ -3,13 +3,17 @@ and figures only; to them another site's result does not exist. Accounts with no
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from review_station import accounts, contrary
 from review_station.storage.tables import audit, reads
+from review_station.web.app import LANGUAGE_COOKIE
 from tests.review_station.kit import station_config
 from tests.review_station.test_cli import review
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
@@ -108,6 +112,13 @@ def test_sites_from_the_command_line(tmp_path, engine: Engine) -> None:
     assert refused.returncode == 1 and "admin account reads every site" in refused.stderr
 
 
+def flagged_sentence(client: TestClient) -> str:
+    """The worklist's count of results holding a refused contrary read, up to the read (its tags gone)."""
+    found = re.search(r'data-test="contrary-count">(.*?)</p>', client.get("/").text, re.S)
+    assert found
+    return " ".join(re.sub(r"<[^>]+>", "", html.unescape(found.group(1))).split()[:8])
+
+
 def test_refused_contrary_reads_are_counted_within_the_accounts_sites(engine: Engine) -> None:
     ours, theirs = two_sites(engine)
     admin = signed_in_client(engine, station(), "root", "admin")
@@ -118,9 +129,13 @@ def test_refused_contrary_reads_are_counted_within_the_accounts_sites(engine: En
             standing = connection.execute(select(reads.c.review_id).where(reads.c.result_id == result_id)).scalar_one()
             contrary_read = {"verdict": "no_refer", "urgency": "routine", "icdr_grade": None, "maculopathy": None}
             contrary.keep(connection, result_id, 1, contrary_read | {"diagnosis": None, "comment": None}, standing)
-    assert "2 results in all" in admin.get("/").text
+    assert flagged_sentence(admin) == "2 results in all hold a read refused"
     cleo = signed_in_client(engine, station(), "cleo", "coordinator", sites=frozenset({"site-a"}))
-    assert "1 result in all" in cleo.get("/").text
+    assert flagged_sentence(cleo) == "1 result in all holds a read refused"
+    # The verb agrees with the count in French too: "1 résultat en tout portent" read as a slip.
+    for client, said in ((admin, "2 résultats en tout portent"), (cleo, "1 résultat en tout porte")):
+        client.cookies.set(LANGUAGE_COOKIE, "fr")
+        assert flagged_sentence(client) == f"{said} une lecture refusée"
     assert (
         cleo.post(f"/results/{theirs[0]}/contrary-reads", data={"csrf": csrf_of(cleo), "seen": "2"}).status_code == 404
     )
