@@ -157,7 +157,9 @@ def _screen_each(
         try:
             result = pipeline.screen(read_photo_to_screen(path), modality_of[path], context)
         except ScreeningRefused as error:  # every later one would be refused too: said at this photo
-            refused, left = _refused(error, language, path), len(images) - done
+            refused = _refused(error, language, path)
+            # That photo is named above: the stop is said when others were left unscreened with it.
+            left = len(images) - done if done + 1 < len(images) else 0
             break
         except (AlreadyCalibrated, ProfileMisfit) as refusal:
             failed += 1

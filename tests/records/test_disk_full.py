@@ -216,14 +216,15 @@ def test_an_erasure_on_a_nearly_full_disk_says_the_disk_keeps_the_erased_data_no
 
 def test_a_screening_refused_for_space_is_said_in_the_devices_language_its_detail_logged(tmp_path, retina_jpeg):
     """`screen` put the refusal's English detail (free space, the reserve, what to delete) in parentheses
-    after the French sentence. The sentence alone now, the detail in the `screen.refused` log line."""
+    after the French sentence. The photo and the sentence alone now, the detail in the `screen.refused`
+    log line; no photo was left unscreened besides it, so no stop is said."""
     config = write_config(tmp_path, port=1)
     config.write_text(config.read_text().replace("disk_reserve_mb = 0", "disk_reserve_mb = 1000000"))
     open_store(tmp_path).records.close()
     screen = edgescreen("screen", str(retina_jpeg), config=in_language(config, "fr"))
     assert screen.returncode == 5, screen.stderr
     (said,) = [line for line in screen.stderr.splitlines() if line.startswith("edgescreen: ")]
-    assert said == f"edgescreen: {message_text('records.storage_full', 'fr')}"
+    assert said == f"edgescreen: {retina_jpeg}: {message_text('records.storage_full', 'fr')}"
     (logged,) = [line for line in screen.stderr.splitlines() if "screen.refused" in line]
     assert "MiB free" in logged and "disk_reserve_mb" in logged
 
