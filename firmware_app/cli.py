@@ -60,7 +60,7 @@ from firmware_app.quality_fit_command import add_quality_fit_command, route
 from firmware_app.records.database import RecordsError, RequestRefused, records_problem
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ScreeningContext
-from firmware_app.records.store import Records, ScreeningRefused
+from firmware_app.records.store import Records, ScreeningRefused, ScreeningStore
 from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 from firmware_app.service.reader_gone import quiet_when_reader_gone
@@ -106,8 +106,18 @@ def screen_images(
     ``stop_on_termination``), after the image in hand: the records are closed as after the last one.
     """
     stop = stop or threading.Event()
-    with recording_pipeline(config, admit=admit_screening) as (pipeline, _):
-        return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language, stop)
+    with recording_pipeline(config, admit=admit_screening) as (pipeline, store):
+        status = _screen_each(pipeline, images, modality_of, as_json, context, config.device.language, stop)
+    _say_dropped(store, config.device.language)
+    return status
+
+
+def _say_dropped(store: ScreeningStore, language: str) -> None:
+    """The results these screenings had ``drop_oldest`` delete unsent from the full outbox, in one
+    line once the pipeline has recorded its last: no specialist will see them, and only a log line
+    (``records.outbox_dropped``) said so."""
+    if store.dropped_unsent:
+        print(f"edgescreen: {sentence('screen.dropped', language, count=store.dropped_unsent)}", file=sys.stderr)
 
 
 class Blocked(RuntimeError):
@@ -253,7 +263,7 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     try:
         with (
             stop_on_termination(language) as stop,
-            recording_pipeline(config, admit=admit_screening) as (pipeline, _),
+            recording_pipeline(config, admit=admit_screening) as (pipeline, store),
         ):
             gate = QualityGate(config.quality)
             result = capture_and_screen(camera, controls, pipeline, gate, options, context, stop=stop)
@@ -275,6 +285,7 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     _print_result(result, args.json, language)
     if not args.json:
         print(message("disclaimer", language))
+    _say_dropped(store, language)
     return 0
 
 

@@ -766,6 +766,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "remarque : {folder} est ouvert aux autres utilisateurs ; les images qu'il contient ne le sont pas",
     },
     # ``edgescreen sync retry-photos`` (records_cli.py): refused photos queued again for the review station.
+    # ``edgescreen sync acknowledge-dropped``: {count} results deleted unsent that doctor stops warning of
+    # (records/outbox.py ``acknowledge_dropped``); Today's rows keep saying each was never sent.
+    "sync.dropped_acknowledged.one": {
+        "en": "{count} result deleted unsent acknowledged: doctor no longer warns of it (Today still marks it "
+        '"Never sent")',
+        "fr": "{count} résultat supprimé sans être envoyé pris en compte : doctor ne le signale plus (les dépistages "
+        "du jour l'indiquent toujours « Jamais envoyé »)",
+    },
+    "sync.dropped_acknowledged.other": {
+        "en": "{count} results deleted unsent acknowledged: doctor no longer warns of them (Today still marks them "
+        '"Never sent")',
+        "fr": "{count} résultats supprimés sans être envoyés pris en compte : doctor ne les signale plus (les "
+        "dépistages du jour les indiquent toujours « Jamais envoyés »)",
+    },
     "sync.photos_retried.one": {
         "en": "{count} refused photo queued again for the review station: the sync worker sends it next",
         "fr": "{count} photo refusée remise en file pour le poste de relecture : le service de synchronisation "
@@ -1106,6 +1120,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "screen.stopped.other": {
         "en": "stopped: {count} photos were not screened; the results above are recorded.",
         "fr": "arrêté : {count} photos n'ont pas été dépistées ; les résultats ci-dessus sont enregistrés.",
+    },
+    # ``edgescreen screen``, ``run`` or ``capture`` whose screenings deleted {count} results unsent from the full
+    # outbox ([sync] overflow_policy = "drop_oldest", records/store.py): said once, after the results (cli.py).
+    "screen.dropped.one": {
+        "en": "{count} result was deleted unsent to make room in the full outbox ([sync] overflow_policy = "
+        '"drop_oldest"): no specialist will see it; edgescreen doctor says what to do.',
+        "fr": "{count} résultat a été supprimé sans être envoyé pour faire de la place dans la file d'envoi pleine "
+        '([sync] overflow_policy = "drop_oldest") : aucun spécialiste ne le verra ; edgescreen doctor dit quoi faire.',
+    },
+    "screen.dropped.other": {
+        "en": "{count} results were deleted unsent to make room in the full outbox ([sync] overflow_policy = "
+        '"drop_oldest"): no specialist will see them; edgescreen doctor says what to do.',
+        "fr": "{count} résultats ont été supprimés sans être envoyés pour faire de la place dans la file d'envoi "
+        'pleine ([sync] overflow_policy = "drop_oldest") : aucun spécialiste ne les verra ; edgescreen doctor dit '
+        "quoi faire.",
     },
     # ``edgescreen run`` stopped by SIGTERM or Ctrl-C before its sync delivered everything (cli.py).
     "sync.stopped.one": {
@@ -1991,6 +2020,28 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Résultats à envoyer : {count}. Effacements de patients retenus car modifiés sur cet appareil, jamais "
         "transmis au poste de relecture : {withheld} ; appelez le technicien, pour que l'administrateur du poste "
         "efface leurs résultats (edgescreen audit list --kind erasure les nomme).",
+    },
+    # {count}: results [sync] overflow_policy = "drop_oldest" deleted unsent since a technician last ran
+    # ``edgescreen sync acknowledge-dropped`` (records/outbox.py); {waiting}: the results still to be sent.
+    "health.backlog.dropped.one": {
+        "en": "{count} result was deleted unsent (the outbox's cap, overflow_policy drop_oldest): no specialist "
+        'will see it ("Never sent" on Today). Results waiting to be sent: {waiting}. Tell the technician: make the '
+        'site server reachable, or set a larger [sync] outbox_max_rows (README, "Configuration"), then run '
+        "edgescreen sync acknowledge-dropped.",
+        "fr": "{count} résultat a été supprimé sans être envoyé (plafond de la file d'envoi, overflow_policy "
+        "drop_oldest) : aucun spécialiste ne le verra (« Jamais envoyé » dans les dépistages du jour). Résultats à "
+        "envoyer : {waiting}. Prévenez le technicien : rendez le serveur du site joignable, ou augmentez [sync] "
+        "outbox_max_rows (README, « Configuration »), puis lancez edgescreen sync acknowledge-dropped.",
+    },
+    "health.backlog.dropped.other": {
+        "en": "{count} results were deleted unsent (the outbox's cap, overflow_policy drop_oldest): no specialist "
+        'will see them ("Never sent" on Today). Results waiting to be sent: {waiting}. Tell the technician: make '
+        'the site server reachable, or set a larger [sync] outbox_max_rows (README, "Configuration"), then run '
+        "edgescreen sync acknowledge-dropped.",
+        "fr": "{count} résultats ont été supprimés sans être envoyés (plafond de la file d'envoi, overflow_policy "
+        "drop_oldest) : aucun spécialiste ne les verra (« Jamais envoyé » dans les dépistages du jour). Résultats "
+        "à envoyer : {waiting}. Prévenez le technicien : rendez le serveur du site joignable, ou augmentez [sync] "
+        "outbox_max_rows (README, « Configuration »), puis lancez edgescreen sync acknowledge-dropped.",
     },
     "health.backlog.red": {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",

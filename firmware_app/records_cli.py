@@ -21,7 +21,14 @@ from firmware_app.messages import message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.open_visits import visits_open_with
-from firmware_app.records.outbox import CRASHES, ERASURES_REFUSED, LAST_FAILURE, Outbox, process_alive
+from firmware_app.records.outbox import (
+    CRASHES,
+    ERASURES_REFUSED,
+    LAST_FAILURE,
+    Outbox,
+    process_alive,
+    unacknowledged_drops,
+)
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
 from firmware_app.records.sealing import SealBroken
 from firmware_app.records.store import Records, ScreeningStore, unsent_ages
@@ -253,6 +260,8 @@ def sync_status(records: Records) -> dict[str, Any]:
         "withheld": backlog.withheld,
         # Deleted unsent by [sync] overflow_policy = "drop_oldest": a backlog of 0 is not "all sent".
         "dropped": backlog.dropped,
+        # Of them, those no technician has acknowledged (``sync acknowledge-dropped``): doctor amber for them.
+        "dropped_unacknowledged": unacknowledged_drops(backlog.dropped, state),
         # A patient's erasure asks the station to erase her results: not sent yet, a wipe would lose it.
         "erasure_requests": backlog.erasure_requests,
         # Altered on the card, never to be sent (``outbox.erasure_fault``): counted apart, waiting for nothing.
@@ -295,6 +304,15 @@ def cmd_sync_retry_photos(config: Config, args: argparse.Namespace) -> int:
         return 0
 
     return _with_store(config, retry)
+
+
+def cmd_sync_acknowledge_dropped(config: Config, args: argparse.Namespace) -> int:
+    def acknowledge(store: ScreeningStore) -> int:
+        acknowledged = Outbox(store.records).acknowledge_dropped()
+        print(sentence("sync.dropped_acknowledged", config.device.language, count=acknowledged))
+        return 0
+
+    return _with_store(config, acknowledge)
 
 
 def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
@@ -387,6 +405,10 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
     status.set_defaults(handler=cmd_sync_status)
     retry = sync.add_parser("retry-photos", help="queue the photos the review station refused again, once mended")
     retry.set_defaults(handler=cmd_sync_retry_photos)
+    acknowledge = sync.add_parser(
+        "acknowledge-dropped", help="stop doctor warning of the results drop_oldest deleted unsent, once seen to"
+    )
+    acknowledge.set_defaults(handler=cmd_sync_acknowledge_dropped)
     run = sync.add_parser("run", help="run the sync worker in the foreground")
     run.add_argument(
         "--until-drained",

@@ -130,15 +130,15 @@ def check_sentence(check: Check, language: str) -> str:
     """A check's sentence in ``language``, as ``doctor`` prints it and the command line refuses with it:
     the nurse's, and, where the site server's last connection failed (``failure``), its cause and what
     the technician does (``sync.failure``), which her readiness list leaves to them."""
-    said = message(_counted(check, language), language).format(**check_values(dict(check.values), language))
+    said = message(check_key(check, language), language).format(**check_values(dict(check.values), language))
     failure = check.values.get("failure")
     return f"{said} {failure_remedy(failure, language)}" if failure else said
 
 
-def _counted(check: Check, language: str) -> str:
+def check_key(check: Check, language: str) -> str:
     """The check's catalogue key, in the form its count takes where the catalogue words it in both
     (``plural_key``): "1 screening holds", never "1 screening(s) hold". The other checks' counts read
-    right as they are ("Results waiting to be sent: 3")."""
+    right as they are ("Results waiting to be sent: 3"). Doctor's line and the readiness list alike."""
     key = check.message_key
     return plural_key(key, check.values["count"], language) if f"{key}.one" in CATALOGUE else key
 

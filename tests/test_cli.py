@@ -288,6 +288,21 @@ def test_run_does_not_say_every_result_delivered_when_the_full_outbox_deleted_on
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_screen_says_on_stderr_when_the_full_outbox_deleted_results_unsent(tmp_path, retina_jpeg, language):
+    """Three photos screened into an outbox of one under ``drop_oldest``: two results no specialist will
+    see. The command printed only their triage; a log line alone said they were deleted."""
+    config = _device_config(tmp_path, free_port(), language)
+    config.write_text(
+        config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 1\noverflow_policy = "drop_oldest"\n')
+    )
+    run = edgescreen("screen", "--modality", "fundus", *[str(retina_jpeg)] * 3, config=config)
+    assert run.returncode == 0, run.stderr
+    said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == [f"edgescreen: {sentence('screen.dropped', language, count=2)}"]
+    assert ("2 results were deleted unsent" in said[0]) == (language == "en")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_run_without_a_broker_keeps_the_results_in_the_outbox(tmp_path, language):
     port = free_port()
     config = _device_config(tmp_path, port, language)

@@ -32,6 +32,7 @@ ON_RECORDS = {
     "erase": lambda out: ["erase", "--patient", "mrn-22"],
     "operators list": lambda out: ["operators", "list"],
     "sync retry-photos": lambda out: ["sync", "retry-photos"],
+    "sync acknowledge-dropped": lambda out: ["sync", "acknowledge-dropped"],
     # These two made nothing already; where the records are gone they said "no records yet".
     "sync status": lambda out: ["sync", "status"],
     "audit verify": lambda out: ["audit", "verify"],

@@ -410,16 +410,21 @@ def check_backlog(
     oldest unsent results instead (``drop_oldest``): screening goes on, but the network is the only
     thing that keeps those patients' results from being lost. ``past_age_cap``: the age cap in days,
     when an unsent result is past it (``records.store.oldest_past_age``); where that refuses, red
-    too, before a patient is started whose photos could not be recorded."""
+    too, before a patient is started whose photos could not be recorded.
+
+    Results ``drop_oldest`` deleted are amber, before it deletes more, until a technician acknowledges
+    them (``sync acknowledge-dropped``): mending the cause (the network, the cap) sends none of them,
+    so no date or fix can say they were seen to; a person must, and the next drop is amber again."""
     count = sync["backlog"]
     if refuses_when_full and past_age_cap is not None:
         return _check("backlog", Level.RED, "too_old", count=count, cap=past_age_cap)
-    if count >= BACKLOG_RED_FRACTION * max_rows:
-        return (
-            _check("backlog", Level.RED, count=count)
-            if refuses_when_full
-            else _check("backlog", Level.AMBER, "dropping", count=count)
-        )
+    full = count >= BACKLOG_RED_FRACTION * max_rows
+    if full and refuses_when_full:
+        return _check("backlog", Level.RED, count=count)
+    if sync["dropped_unacknowledged"]:  # counted as ``count``, for the sentence's singular or plural
+        return _check("backlog", Level.AMBER, "dropped", count=sync["dropped_unacknowledged"], waiting=count)
+    if full:
+        return _check("backlog", Level.AMBER, "dropping", count=count)
     days = (sync["oldest_unsent_age_s"] or 0) // 86400
     if days >= BACKLOG_WARNING_DAYS:
         return _check("backlog", Level.AMBER, count=count, days=days)

@@ -41,6 +41,9 @@ DAMAGED = "damaged-records"
 # ``sync status`` name it, where only the ``sync.disconnected`` log did. A refusal of the device's
 # results, until the broker takes one (``SyncWorker._cause``).
 LAST_FAILURE = "last_failure"
+# How many of the results ``drop_oldest`` deleted unsent a technician has acknowledged
+# (``edgescreen sync acknowledge-dropped``): doctor and the readiness list are amber for the rest.
+DROPPED_ACKNOWLEDGED = "dropped_acknowledged"
 
 
 def process_alive(pid: str | None) -> bool:
@@ -236,6 +239,18 @@ class Outbox:
         seqs = tuple(row.seq for row in waiting)
         return Backlog(unsent, sent, oldest_at, withheld, dropped, seqs, erasures_withheld)
 
+    def acknowledge_dropped(self) -> int:
+        """A technician has seen the results ``drop_oldest`` deleted unsent (audited): doctor stops
+        warning of them, and warns again of the next one dropped. How many were newly acknowledged.
+        Counted, not dated: a drop dated by a wrong clock is acknowledged all the same."""
+        with transaction(self._db):
+            dropped = self._db.execute("SELECT count(*) FROM dropped_unsent").fetchone()[0]
+            newly = unacknowledged_drops(dropped, self.state())
+            if newly:
+                self._set_state_in_transaction({DROPPED_ACKNOWLEDGED: str(dropped)})
+                append_event(self._db, "sync", {"dropped_acknowledged": newly}, self._records.clock())
+        return newly
+
     def erasures_to_send(self) -> tuple[list[ErasureRow], int]:
         """The queued erasure requests that wait for the broker, oldest first, and how many more are
         withheld as altered (``erasure_fault``), which wait for nothing: ``backlog`` counts the first, and a
@@ -319,6 +334,11 @@ class Outbox:
 
     def state(self) -> dict[str, str]:
         return {key: value for key, value in self._db.execute("SELECT key, value FROM sync_state")}
+
+
+def unacknowledged_drops(dropped: int, state: dict[str, str]) -> int:
+    """Of the ``dropped`` results deleted unsent, those no technician has acknowledged yet."""
+    return max(0, dropped - int(state.get(DROPPED_ACKNOWLEDGED, "0")))
 
 
 def crash_reason(connection: str, detail: str) -> str:

@@ -515,6 +515,9 @@ class ScreeningStore:
         self._db = records.connection
         self._disk_reserve = disk_reserve_bytes
         self._limits = limits
+        # The results this store's screenings had ``drop_oldest`` delete unsent, once committed: the
+        # command that recorded them says so (cli.py), as only a log line did.
+        self.dropped_unsent = 0
 
     def _seal_text(self, text: str | None, binding: str) -> bytes | None:
         return None if text is None else self.records.sealer.seal(_text_bytes(text), binding)
@@ -563,8 +566,9 @@ class ScreeningStore:
                 "[records] image_retention_days after a specialist's verdict on them arrived"
             )
 
-    def _make_room(self) -> None:
-        """Apply the overflow policy when the unsent backlog is at its size or age cap.
+    def _make_room(self) -> int:
+        """Apply the overflow policy when the unsent backlog is at its size or age cap; how many
+        unsent results it deleted.
 
         ``drop_oldest`` deletes the oldest unsent rows that are not in flight (``IN_FLIGHT``), as many
         as the cap needs, and those past the age cap: a row the worker handed to the broker may well
@@ -577,7 +581,7 @@ class ScreeningStore:
         unsent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
         oldest = oldest_past_age(self._db, cutoff)
         if unsent < self._limits.max_rows and oldest is None:
-            return
+            return 0
         if self._limits.policy == "refuse":
             age = f", the oldest since {oldest} (cap {self._limits.max_age.days} days)" if oldest else ""
             raise OutboxFull(
@@ -596,7 +600,7 @@ class ScreeningStore:
             over = excess - len(deleted)
             log_event("records.outbox_over_cap", level=30, over_cap=over, cap=self._limits.max_rows, kept="in_flight")
         if not deleted:
-            return
+            return 0
         self._db.executemany(
             "INSERT OR REPLACE INTO dropped_unsent (result_id, dropped_at) VALUES (?, ?)",
             [(row[0], now.isoformat()) for row in deleted],
@@ -604,6 +608,7 @@ class ScreeningStore:
         dropped = len(deleted)
         append_event(self._db, "sync", {"dropped_unsent": dropped, "policy": "drop_oldest"}, now)
         log_event("records.outbox_dropped", level=30, dropped=dropped, policy="drop_oldest")
+        return dropped
 
     def _note_model(self, record: ScreeningRecord, now: datetime) -> None:
         model = record.triage.model
@@ -636,7 +641,7 @@ class ScreeningStore:
             with transaction(self._db):
                 self._require_held(record.context.beside)
                 now = self.records.clock()
-                self._make_room()
+                dropped = self._make_room()
                 self._note_model(record, now)
                 count_screening(self._db)  # before its audit event: records without the count count those
                 row = {
@@ -699,6 +704,7 @@ class ScreeningStore:
                 raise StorageFull(f"{self.records.path}: the disk is full; the screening was not recorded") from None
             problem = records_problem(self.records.path, error)
             raise RecordsError(f"the screening was not recorded: {problem}") from error
+        self.dropped_unsent += dropped
         self.records.witness.keep(self._db, witnessed)
         pay_checkpoint(self.records, wait=False)
 

@@ -43,6 +43,7 @@ from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, FORGET_AFTER_S, LANGUAGE_COOKIE, Session, Sessions
 from firmware_app.wording import (
+    check_key,
     check_sentence,
     check_values,
     decimal,
@@ -220,6 +221,7 @@ class WebApp:
             "duration": lambda minutes: duration(minutes, session.language),
             "models_named": lambda names: model_names(names, session.language),
             "shown_values": lambda values: check_values(values, session.language),
+            "check_key": lambda check: check_key(check, session.language),
         }
         context |= {"version": __version__, "device": self.device}
         return self.templates.TemplateResponse(request, template, context, status_code=http_status)

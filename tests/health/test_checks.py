@@ -165,12 +165,13 @@ def test_before_ntp_answers_a_clock_behind_the_last_synchronised_screening_is_re
 
 def test_offline_is_amber_never_red_and_a_nearly_full_outbox_is_red():
     sync = {"connection": "disconnected", "backlog": 95, "oldest_unsent_age_s": 3 * 86400 + 60, "undated_unsent": 0}
+    sync |= {"dropped_unacknowledged": 0}
     assert check_broker(sync).level is Level.AMBER
     assert check_broker({"connection": "connected"}).level is Level.GREEN
     assert check_backlog(sync, 100, True).level is Level.RED
     assert check_backlog(sync, 100, False).level is Level.AMBER  # drop_oldest never refuses
     assert check_backlog(sync | {"backlog": 1}, 100, True).values == {"count": 1, "days": 3}
-    undated = {"backlog": 1, "oldest_unsent_age_s": None, "undated_unsent": 1}  # queued on a clock ahead
+    undated = sync | {"backlog": 1, "oldest_unsent_age_s": None, "undated_unsent": 1}  # queued on a clock ahead
     assert check_backlog(undated, 100, True).message_key == "health.backlog.undated"
 
 

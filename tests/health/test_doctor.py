@@ -35,6 +35,7 @@ from firmware_app.health.doctor import doctor_checks
 from firmware_app.inference.model import ModelError
 from firmware_app.messages import message, sentence
 from firmware_app.records.screening import ScreeningContext
+from firmware_app.records.store import OutboxLimits
 from firmware_app.wording import check_sentence
 from tests.absent_runtimes import shadow_runtimes
 from tests.calibration.test_geometry import write_lens_profile
@@ -123,6 +124,39 @@ def test_the_text_report_says_each_level_and_their_count_in_the_devices_language
     said = {line.split()[1]: line.split()[0] for line in lines}
     assert said == {name: message(f"doctor.level.{check['level']}", language) for name, check in checks.items()}
     assert ("VERT" in said.values()) == (language == "fr")
+
+
+def _screened_into_an_outbox_of_one(directory, screenings: int) -> None:
+    """``screenings`` recorded under ``drop_oldest`` with room for one unsent result: all but one dropped."""
+    store = open_store(directory, limits=OutboxLimits(max_rows=1, policy="drop_oldest"))
+    for _ in range(screenings):
+        record_one(store, small_photo())
+    store.records.close()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_results_the_full_outbox_deleted_unsent_are_amber_until_a_technician_acknowledges_them(tmp_path, language):
+    """The review's repro: results ``drop_oldest`` deleted unsent, which no specialist will ever see,
+    left the backlog line green ("Results waiting to be sent: 1"). They are amber, counted in the right
+    form, with what to do, until ``sync acknowledge-dropped``; one dropped after that is amber again."""
+    _screened_into_an_outbox_of_one(tmp_path, 3)
+    config = in_language(write_config(tmp_path, 1), language)
+    _, checks, _ = doctor(config)
+    assert checks["backlog"]["level"] == "amber"
+    assert checks["backlog"]["message"] == sentence("health.backlog.dropped", language, count=2, waiting=1)
+    assert ("2 results were deleted unsent" in checks["backlog"]["message"]) == (language == "en")
+    acknowledged = edgescreen("sync", "acknowledge-dropped", config=config)
+    assert acknowledged.returncode == 0, acknowledged.stderr
+    assert acknowledged.stdout.strip() == sentence("sync.dropped_acknowledged", language, count=2)
+    _, checks, _ = doctor(config)
+    assert checks["backlog"]["level"] == "green" and checks["audit"]["level"] == "green"
+    with closing(reading(tmp_path / "records.sqlite3")) as db:
+        events = [json.loads(details) for (details,) in db.execute("SELECT details FROM audit WHERE kind = 'sync'")]
+    assert {"dropped_acknowledged": 2} in events
+    _screened_into_an_outbox_of_one(tmp_path, 1)
+    _, checks, _ = doctor(config)
+    assert checks["backlog"]["message"] == sentence("health.backlog.dropped", language, count=1, waiting=1)
+    assert ("1 result was deleted unsent" in checks["backlog"]["message"]) == (language == "en")
 
 
 def test_a_screening_recorded_while_the_clock_ran_fast_never_makes_the_right_clock_red(tmp_path):

@@ -484,6 +484,13 @@ def test_a_result_the_full_outbox_deleted_unsent_reads_never_sent_not_waiting(pa
         assert "Never sent: deleted from the full outbox, kept on this device only" in dropped.inner_text()
         switch_to(page, "fr")
         assert "Jamais envoyé\u00a0: supprimé de la file d'envoi pleine" in dropped.inner_text()
+        # The readiness list said only that the outbox was almost full, not that a result was lost.
+        page.goto(f"{app.url}/ready")
+        backlog = page.locator("[data-test=check-backlog]")
+        assert backlog.get_attribute("data-level") == "amber"
+        assert "1 résultat a été supprimé sans être envoyé" in backlog.inner_text()
+        switch_to(page, "en")
+        assert "1 result was deleted unsent (the outbox's cap" in backlog.inner_text()
     finally:
         next(running, None)
 
