@@ -102,8 +102,8 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
     print(sentence("wipe.files", language, count=wiped.files, folder=folder))
     if wiped.kept is not None:
         print(sentence("wipe.models_kept", language, folder=str(wiped.kept)))
-    if wiped.erasures_unread:
-        print(message("wipe.erasures_unread", language))
+    if wiped.owed_unread:
+        print(message("wipe.owed_unread", language))
     elif wiped.erasures_written:
         print(sentence("wipe.unsent_erasures_written", language, count=wiped.erasures_written, file=str(out)))
     elif out is not None:

@@ -527,14 +527,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "kept the installed models in {folder} (they identify nobody)",
         "fr": "modèles installés conservés dans {folder} (ils n'identifient personne)",
     },
-    # The records could not be read (damaged, their key missing): wiped all the same, unsent requests with them.
-    "wipe.erasures_unread": {
-        "en": "The records could not be read, so any patient's erasure still queued for the review station is lost "
-        "with them: the station's administrator must erase by hand what the station holds of the patients erased "
-        "on this device lately.",
-        "fr": "Les dossiers n'ont pas pu être lus, donc tout effacement de patient encore en attente pour le poste de "
-        "relecture est perdu avec eux : l'administrateur du poste doit effacer à la main ce que le poste détient "
-        "des patients effacés récemment sur cet appareil.",
+    # The records could not be read (damaged): wiped all the same, and with them all that waited to be sent,
+    # uncounted (wipe.Wiped.owed_unread).
+    "wipe.owed_unread": {
+        "en": "The records could not be read, so whatever still waited to be sent is lost with them, uncounted: "
+        "results not yet sent (no clinician will see them), photos not yet uploaded for the specialists, and "
+        "patients' erasures still queued for the review station: the station's administrator must erase by hand "
+        "what the station holds of the patients erased on this device lately.",
+        "fr": "Les dossiers n'ont pas pu être lus, donc tout ce qui attendait encore d'être envoyé est perdu avec "
+        "eux, sans pouvoir être compté : les résultats pas encore envoyés (aucun clinicien ne les verra), les "
+        "photos pas encore transmises aux spécialistes et les effacements de patients encore en attente pour le "
+        "poste de relecture : l'administrateur du poste doit effacer à la main ce que le poste détient des "
+        "patients effacés récemment sur cet appareil.",
     },
     # ``wipe --unsent-erasures FILE``: the patients' erasures no network will carry, written out first.
     "wipe.unsent_erasures_written.one": {

@@ -64,8 +64,9 @@ class Wiped:
     files: int
     failed: tuple[str, ...]
     kept: Path | None
-    # The records could not be read (``_owed``): any erasure request they held is gone unsent.
-    erasures_unread: bool = False
+    # The records could not be read (``_owed``): the results, photos and erasure requests they held
+    # unsent are gone with them, uncounted (none is 0: the counts below are of records that read).
+    owed_unread: bool = False
     # The erasure requests written out for the station's administrator (``unsent_erasures``).
     erasures_written: int = 0
     # The results erased before the broker took them (``discard_unsent_results``): no clinician will see them.
@@ -144,7 +145,7 @@ def _owed(database: Path, key_file: Path) -> Owed | None:
     results for good (``records/erasure_outbox.py``), and never receive the unsent ones. ``None`` for
     records that cannot be read (damaged; a missing key does not stop this read, which opens no sealed
     value): a device must still be wiped before it leaves, and the wipe says what that loses
-    (``Wiped.erasures_unread``)."""
+    (``Wiped.owed_unread``)."""
     if not present(database):
         return NOTHING_OWED
     try:
@@ -157,7 +158,7 @@ def _owed(database: Path, key_file: Path) -> Owed | None:
         finally:
             records.close()
     except (RecordsError, sqlite3.Error) as error:  # opening them, or reading the requests
-        log_event("wipe.erasures_unread", logging.WARNING, error=error)
+        log_event("wipe.owed_unread", logging.WARNING, error=error)
         return None
 
 
@@ -277,6 +278,6 @@ def wipe(
             _erase(marker, bytes, failed)
     finally:
         lock.release()
-    settled = owed or NOTHING_OWED  # records that could not be read: ``erasures_unread`` says what went with them
+    settled = owed or NOTHING_OWED  # records that could not be read: ``owed_unread`` says what went with them
     erasures, results, photos = len(settled.erasures), settled.results, settled.photos
     return Wiped(key_erased, files, tuple(failed), keep, owed is None, erasures, results, photos)

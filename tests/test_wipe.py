@@ -197,22 +197,24 @@ def test_wipe_is_not_refused_for_an_erasure_request_withheld_as_altered(tmp_path
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_wipe_of_damaged_records_says_queued_erasures_are_lost_and_who_erases_by_hand(tmp_path, language):
+def test_wipe_of_damaged_records_says_what_waited_to_be_sent_is_lost_and_who_erases_by_hand(tmp_path, language):
     """Records that cannot be read (a damaged file) are wiped all the same, as a device leaving the
-    clinic must be; but any patient's erasure still queued goes with them, unread. The wipe only
-    logged that, in English: it says it, in the device's language, and who must act. (Without its
-    key, the records still read: their erasure requests are not sealed, and still refuse the wipe.)"""
-    state, store, config = device(tmp_path)
-    store.records.close()
+    clinic must be; but what waited to be sent goes with them, unread. The wipe only logged that, in
+    English, then said only the erasures were lost: the three results waiting here, and any shared
+    photo, went unmentioned, as if none waited. It says all three, in the device's language, and who
+    must act. (Without its key, the records still read: what waits is not sealed, and refuses the wipe.)"""
+    state, _, config = results_unsent(tmp_path)
     with (state / "records.sqlite3").open("r+b") as file:
         file.write(b"\xff" * 100)  # the header gone: no longer a database
     run = edgescreen("wipe", "--confirm", DEVICE.id, config=in_language(config, language))
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[-2:] == [message("wipe.erasures_unread", language), message("wipe.flash", language)]
+    lost, flash = run.stdout.splitlines()[-2:]
+    assert [lost, flash] == [message("wipe.owed_unread", language), message("wipe.flash", language)]
+    assert all(word in lost for word in {"en": ("results", "photos"), "fr": ("résultats", "photos")}[language])
     assert not (state / "records.sqlite3").exists()
 
 
-def test_wipe_of_records_whose_erasure_queue_cannot_be_read_says_queued_erasures_are_lost(tmp_path):
+def test_wipe_of_records_whose_erasure_queue_cannot_be_read_says_what_waited_is_lost(tmp_path):
     """Records that open, their erasure queue's page damaged: the read fails after the opening did, and
     the wipe goes on all the same, saying what it loses, as for records that do not open."""
     state, store, config = device(tmp_path)
@@ -226,7 +228,7 @@ def test_wipe_of_records_whose_erasure_queue_cannot_be_read_says_queued_erasures
     run = edgescreen("wipe", "--confirm", DEVICE.id, config=config)
     assert run.returncode == 0, run.stderr
     assert "database disk image is malformed" in run.stderr
-    assert run.stdout.splitlines()[-2:] == [message("wipe.erasures_unread", "en"), message("wipe.flash", "en")]
+    assert run.stdout.splitlines()[-2:] == [message("wipe.owed_unread", "en"), message("wipe.flash", "en")]
     assert not (state / "records.sqlite3").exists() and not (state / "records.key").exists()
 
 
@@ -393,7 +395,7 @@ def test_wipe_with_unsent_erasures_of_damaged_records_says_them_lost_as_without_
     out = tmp_path / "erasures.txt"
     assert wipe_with(config, out) == 0
     said = capsys.readouterr().out.splitlines()
-    assert said[-2:] == [message("wipe.erasures_unread", "en"), message("wipe.flash", "en")]
+    assert said[-2:] == [message("wipe.owed_unread", "en"), message("wipe.flash", "en")]
     assert not out.exists() and not any(str(out) in line for line in said)
 
 

@@ -5,7 +5,7 @@ Layout under the models directory (``[models] directory``)::
     <id>            -> .bundles/<id>-<version>-<digest>     the active model (a symlink)
     .<id>.previous  -> .bundles/<id>-<old version>-<digest> what ``rollback`` returns to
     .bundles/       the installed bundles, each complete before any link points at it
-    .bundles/.damaged-<id>-<version>-<digest>-<UTC time>   an active copy that failed its check, set
+    .bundles/.damaged-<id>-<version>-<digest>-<UTC time>-<random>   an active copy that failed its check, set
                     aside for inspection when its bundle was installed again (``_repair``), the fresh
                     copy then named ``<id>-<version>-<digest>-<random>``
 
@@ -54,7 +54,7 @@ class Switch:
     model_id: str
     version: str
     digest: str
-    previous_version: str | None
+    previous_version: str | None  # none for a first install, and for a repair: its version stays active
     damage: str | None = None
     set_aside: Path | None = None
 
@@ -198,19 +198,24 @@ def _repair(directory: Path, staging: Path, manifest: Manifest, keys: dict[str, 
     except BundleError as error:
         damage = str(error)
     damaged = directory / os.readlink(link)
-    fresh = f"{STORE}/{_bundle_name(manifest)}-{uuid.uuid4().hex[:8]}"
+    fresh = f"{STORE}/{_unique(_bundle_name(manifest))}"
     os.rename(staging, directory / fresh)
     fsync_directory(directory / STORE)
     _point(directory, manifest.model_id, fresh)
-    set_aside = directory / STORE / f"{DAMAGED_PREFIX}{damaged.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    set_aside = directory / STORE / _unique(f"{DAMAGED_PREFIX}{damaged.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
     os.rename(damaged, set_aside)
     fsync_directory(directory / STORE)
     _remove_leftovers(directory, manifest.model_id)
-    return Switch("repair", manifest.model_id, manifest.version, manifest.digest, manifest.version, damage, set_aside)
+    return Switch("repair", manifest.model_id, manifest.version, manifest.digest, None, damage, set_aside)
 
 
 def _bundle_name(manifest: Manifest) -> str:
     return f"{manifest.model_id}-{manifest.version}-{manifest.digest[:12]}"
+
+
+def _unique(name: str) -> str:
+    """``name`` made a repair's own: the same bundle can be repaired again, within the same second too."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:

@@ -9,10 +9,12 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from firmware_app.bundles import install
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
 from firmware_app.bundles.manifest import verify_bundle
@@ -178,11 +180,40 @@ def test_reinstalling_the_signed_bundle_repairs_a_tampered_active_model(tmp_path
     said = {"model": "dr-referable", "version": version, "reason": reason, "kept": str(kept)}
     assert run.stdout == f"{sentence('models.switched.repair', language, **said)}\n"
     changes = [(c["action"], c["model"], c["version"], c["previous_version"]) for c in model_changes(tmp_path)]
-    assert changes[2:] == [("repair", "dr-referable", version, version)]
+    assert changes[2:] == [("repair", "dr-referable", version, None)]  # no version was replaced
     assert not (installed / ".dr-referable.previous").exists()  # the damaged copy is never one to roll back to
 
     again = edgescreen("models", "install", str(genuine), config=config)
     assert again.stdout == f"{sentence('models.already_active', language, bundle=str(genuine))}\n"
+
+
+class SameSecond(datetime):
+    """A clock stopped within one second: two repairs a technician runs back to back."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2027, 3, 20, 9, 30, 5, tzinfo=UTC)
+
+
+def test_a_bundle_repaired_twice_in_the_same_second_keeps_both_damaged_copies(device, monkeypatch):
+    """The set-aside copy was named to the second: a second repair of the same installed name within it
+    (repaired, upgraded, installed back with --allow-downgrade, edited again) found that name taken and
+    failed (ENOTEMPTY) after the link had switched, its damaged copy left under its bundle's name. A
+    repair's audit event named as the previous version its own, which no switch left active."""
+    directory, key, trusted, first, _config = device
+    installed, keys = directory / "installed", trusted_keys(trusted)
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    monkeypatch.setattr(install, "datetime", SameSecond)
+    install.install_bundle(first, installed, keys, threads=1)
+    for edit in ("0.11", "0.12"):
+        card = installed / "melanoma" / "card.json"
+        card.write_text(card.read_text().replace('"version"', f'"edited": {edit}, "version"', 1))
+        switch = install.install_bundle(first, installed, keys, threads=1)  # on main: the second, ENOTEMPTY
+        assert switch is not None and (switch.action, switch.previous_version) == ("repair", None)
+        install.install_bundle(second, installed, keys, threads=1)
+        install.install_bundle(first, installed, keys, threads=1, allow_downgrade=True)
+    assert len(list((installed / ".bundles").glob(".damaged-*"))) == 2
+    verify_bundle(installed / "melanoma", keys, threads=1)
 
 
 def test_a_checkout_models_folder_is_not_overwritten(device):
