@@ -252,8 +252,8 @@ def sync_status(records: Records) -> dict[str, Any]:
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,
         "oldest_unsent": backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else None,
-        # Of the oldest unsent result dated at a time that counts as an age (records.store.unsent_ages);
-        # those dated by a wrong or unsynchronised clock are counted apart: no age, never 0.
+        # Of the oldest unsent result dated at a time that can be true (records.store.unsent_ages);
+        # those dated by a wrong clock (before the build, after now) are counted apart: no age, never 0.
         "oldest_unsent_age_s": round(ages.oldest.total_seconds()) if ages.oldest is not None else None,
         "undated_unsent": ages.undated,
         "sent": backlog.sent,

@@ -10,7 +10,7 @@ hand-set clock can be off by years. Two facts bound what a reading can be:
   ``settimeofday`` (``date -s``) marks the clock unsynchronised, so a hand-set clock is seen as such.
 
 Ages decide the outbox age cap and the image purge: they are measured only on a synchronised clock,
-and only from stored times read on one, after the build (``records.store.dated``): a device stored
+and only from stored times read on one, after the build (``records.store.past_age``): a device stored
 for months boots on its last saved time, and dates its screenings months early until NTP answers.
 
 The kernel's boot id tells what no timestamp can once the clock has stepped: that a screening was

@@ -443,33 +443,25 @@ def age_cutoff(trusted_now: datetime | None, max_age: timedelta) -> str:
 
 def past_age(moment: str, clock: str) -> str:
     """SQL, true when the stored time ``moment``, read on a clock in the state ``clock`` (both columns
-    or expressions), is before ``:cutoff`` (``age_cutoff``) and counts as an age (``dated``)."""
-    return f"({dated(moment, clock)} AND {moment} < :cutoff)"
-
-
-def dated(moment: str, clock: str) -> str:
-    """SQL, true when the stored time ``moment``, read on a clock in the state ``clock``, counts as an
-    age: read on a synchronised clock, after the build (``:since``, ``age_bounds``). The one rule of the
-    records' ages.
+    or expressions), is before ``:cutoff`` (``age_cutoff``) and counts as an age: read on a synchronised
+    clock, after the build (``:since``, ``age_bounds``). The one rule of the records' ages.
 
     A time read on a clock the kernel did not call synchronised is never aged, however it compares: a
     device stored for months boots on its last saved time and dates a campaign months early, which, once
     NTP sets the clock, read as months old and dropped results unsent or refused every screening. A time
     kept before the records kept its clock's state (``clock`` NULL) is aged as it always was."""
-    return f"({moment} >= :since AND coalesce({clock}, 'synchronised') = 'synchronised')"
+    return f"({moment} >= :since AND {moment} < :cutoff AND coalesce({clock}, 'synchronised') = 'synchronised')"
 
 
-def age_bounds(**bounds: str) -> dict[str, str]:
-    """The parameters of ``dated`` and ``past_age``: the build's, and ``bounds`` (``cutoff``, ``until``)."""
-    return {"since": BUILD_DATE.isoformat(), **bounds}
+def age_bounds(cutoff: str) -> dict[str, str]:
+    """The parameters of ``past_age``."""
+    return {"since": BUILD_DATE.isoformat(), "cutoff": cutoff}
 
 
 # The state of the clock an outbox row was queued on: its screening's (``DurableRecorder``), read at once.
 QUEUED_CLOCK = "(SELECT clock FROM screening WHERE screening.result_id = outbox.result_id)"
 # An unsent row past the outbox's age cap (the parameters of ``age_bounds``).
 QUEUED_PAST_AGE = past_age("queued_at", QUEUED_CLOCK)
-# An unsent row whose wait has an age (``dated``), not after ``:until`` (now, and the clock's tolerance).
-QUEUED_DATED = f"({dated('queued_at', QUEUED_CLOCK)} AND queued_at <= :until)"
 
 
 def oldest_past_age(db: sqlite3.Connection, cutoff: str) -> str | None:
@@ -478,7 +470,7 @@ def oldest_past_age(db: sqlite3.Connection, cutoff: str) -> str | None:
     in 1970, or months behind, then set right, ages nothing. The recording's cap and the readiness
     list ask the same."""
     return db.execute(
-        f"SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND {QUEUED_PAST_AGE}", age_bounds(cutoff=cutoff)
+        f"SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND {QUEUED_PAST_AGE}", age_bounds(cutoff)
     ).fetchone()[0]
 
 
@@ -486,22 +478,23 @@ def oldest_past_age(db: sqlite3.Connection, cutoff: str) -> str | None:
 class UnsentAges:
     """How long the unsent results have waited, as far as their dates can tell (``unsent_ages``)."""
 
-    # The age of the oldest unsent result queued at a time that counts as an age; ``None`` if none was.
+    # The age of the oldest unsent result queued at a time that can be true; ``None`` if none was.
     oldest: timedelta | None
-    # Unsent results queued at a time that does not (``dated``): on a clock not set or not synchronised,
-    # or one that ran fast and was set right since. Their age cannot be told, and is not 0.
+    # Unsent results queued at a time that cannot be true (before the build, after now): a clock not
+    # set, or one that ran fast and was set right since. Their age cannot be told, and is not 0.
     undated: int
 
 
 def unsent_ages(db: sqlite3.Connection, now: datetime) -> UnsentAges:
     """The unsent results' ages by ``now``: a result dated in the future by a fast clock gave a
     negative age, read as just queued (green) however long it had waited; one dated before the build
-    an age of decades, one queued on an unsynchronised clock months behind an age of months once NTP
-    set it. Each is counted apart instead, by the rule the age cap ages by (``dated``)."""
+    an age of decades. Each is counted apart instead, by the bounds ``oldest_past_age`` ages by."""
+    low, high = BUILD_DATE.isoformat(), (now + FUTURE_TOLERANCE).isoformat()  # true_age's bounds, in SQL
     oldest, undated = db.execute(
-        f"SELECT min(CASE WHEN {QUEUED_DATED} THEN queued_at END), count(*) FILTER (WHERE NOT {QUEUED_DATED}) "
+        "SELECT min(CASE WHEN queued_at BETWEEN ? AND ? THEN queued_at END), "
+        "count(*) FILTER (WHERE queued_at NOT BETWEEN ? AND ?) "
         f"FROM outbox WHERE sent_at IS NULL AND NOT ({WITHHELD})",
-        age_bounds(until=(now + FUTURE_TOLERANCE).isoformat()),
+        (low, high, low, high),
     ).fetchone()
     return UnsentAges(true_age(datetime.fromisoformat(oldest), now) if oldest else None, undated)
 
@@ -601,7 +594,7 @@ class ScreeningStore:
         deleted = self._db.execute(
             f"DELETE FROM outbox WHERE {droppable} AND ({QUEUED_PAST_AGE} OR seq IN "
             f"(SELECT seq FROM outbox WHERE {droppable} ORDER BY seq LIMIT :excess)) RETURNING result_id",
-            {**age_bounds(cutoff=cutoff), "excess": excess},
+            {**age_bounds(cutoff), "excess": excess},
         ).fetchall()
         if len(deleted) < excess:  # the rest are in flight: kept, and this screening recorded over the cap
             over = excess - len(deleted)
@@ -983,7 +976,7 @@ class ScreeningStore:
                 "WHERE s.synced_at IS NOT NULL AND EXISTS (SELECT 1 FROM review r "
                 f"WHERE r.result_id = s.result_id AND {past_age('r.received_at', 'r.clock')})) "
                 f"AND result_id NOT IN ({to_call_back('s.result_id')})",
-                age_bounds(cutoff=age_cutoff(now, retention)),
+                age_bounds(age_cutoff(now, retention)),
             ).rowcount
             if purged:
                 owe_checkpoint(

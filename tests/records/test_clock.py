@@ -11,12 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from edgescreen_wire.result import validate_result
-from firmware_app.health.checks import check_backlog
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review
 from firmware_app.records.store import OutboxFull, OutboxLimits, age_cutoff, oldest_past_age
-from firmware_app.records_cli import sync_status
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 BOOTED_IN_1970 = datetime(1970, 1, 1, 0, 5, tzinfo=UTC)
@@ -160,22 +158,3 @@ def test_a_photo_answered_on_an_unsynchronised_clock_months_behind_is_kept_once_
     clock.now += timedelta(days=31)
     assert store.purge_images(timedelta(days=30)) == 1  # the one answered on a synchronised clock: aged
     assert [r[0] for r in store.records.connection.execute("SELECT result_id FROM image")] == [campaign]
-
-
-def test_results_queued_on_an_unsynchronised_clock_months_behind_have_no_age_in_sync_status(tmp_path, photo):
-    """On main ``sync status`` aged a campaign's backlog from dates months early once NTP set the clock:
-    oldest_unsent_age_s read months, and the readiness list said they had waited that long. The age
-    cap does not age them (``past_age``); neither does the status: they are undated, never fresh."""
-    clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly 2027-03-20
-    store = open_store(tmp_path, clock=clock, synchronised=False)
-    for _ in range(2):
-        record_one(store, photo, sample_record(captured_at=clock.now))
-    store.records.close()
-
-    clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered
-    store = open_store(tmp_path, clock=clock, synchronised=True)
-    record_one(store, photo, sample_record(captured_at=clock.now))
-    clock.now += timedelta(hours=1)
-    status = sync_status(store.records)
-    assert (status["backlog"], status["oldest_unsent_age_s"], status["undated_unsent"]) == (3, 3600, 2)
-    assert check_backlog(status, max_rows=1000, refuses_when_full=True).message_key == "health.backlog.undated"
