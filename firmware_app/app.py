@@ -31,6 +31,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.model import TriageModel, require_modality
 from firmware_app.pipeline import Recorder, ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
+from firmware_app.records.database import held_alone_here
 from firmware_app.records.identity import Identity
 from firmware_app.records.images import JPEG, KeptPhoto, PhotoKeeper
 from firmware_app.records.outbox import TLS_UNUSABLE, Outbox
@@ -41,7 +42,7 @@ from firmware_app.records.uploads import UploadQueue
 from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sync.lock import WorkerLock
 from firmware_app.sync.payload import result_payload
-from firmware_app.sync.retry import LOOP_SECONDS, backoff_delay
+from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, backoff_delay
 from firmware_app.sync.tls import TlsUnusable
 
 if TYPE_CHECKING:
@@ -249,6 +250,12 @@ class UploadThread:
         crashes = 0
         while not self._stop.is_set():
             self.heartbeat.beat(self._config.sync.connect_timeout_s)
+            if held_alone_here(self._config.records.database):
+                # The sync worker beside it holds the records alone on a full disk: opening them, the
+                # uploader waited out the busy timeout and was told the disk is full, a crash each retry.
+                self.heartbeat.beat(RECORDS_RETRY_SECONDS)
+                self._stop.wait(RECORDS_RETRY_SECONDS)
+                continue
             try:
                 self._upload()
                 return

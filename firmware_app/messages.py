@@ -2397,6 +2397,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les dossiers ne peuvent pas être écrits : ils restent verrouillés. Redémarrez l'appareil ; si "
         "cela continue, appelez le technicien.",
     },
+    "health.writable.held_alone": {
+        "en": "The disk of the records ({path}) is full: the sync worker holds them alone, and sends, until "
+        "there is room again. Free space on it.",
+        "fr": "Le disque des dossiers ({path}) est plein : le service de synchronisation les garde pour lui seul, "
+        "et envoie, jusqu'à ce qu'il y ait de nouveau de la place. Libérez de l'espace sur ce disque.",
+    },
     # The write lock held past a busy timeout by another process than the one checking, named as the
     # kernel lists it (health/checks.py, locked): a restart of the app does not free it.
     "health.writable.locked_by_service": {

@@ -45,7 +45,7 @@ from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START, libc
-from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamaged, database_files
+from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamaged, database_files, held_alone_here
 from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import DAMAGED, REFUSED
@@ -641,10 +641,16 @@ def check_records_writable(database: Path, account: pwd.struct_passwd | None = N
     own work may hold it that long (another process's long write: a large erasure, a migration), and
     a lock held longer is one the device's writes are failing on. Waiting 10 s, the probe took an
     erasure's checkpoint, which then waited a busy timeout for a backup's read, for a wedged writer.
-    ``account``: the files are judged for that user (``records_not_writable``)."""
+    ``account``: the files are judged for that user (``records_not_writable``).
+
+    Records this process holds alone on a full disk (the sync worker's, ``open_database``) refuse any
+    other connection, this probe's too, and name this process as the holder: amber, and no probe,
+    where the watchdog took the worker for wedged and had it restarted every minute."""
     refused = records_not_writable(database, account)
     if refused is not None:
         return refused
+    if held_alone_here(database):
+        return _check("writable", Level.AMBER, "held_alone", path=database)
     try:
         connection = sqlite3.connect(f"file:{database}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:

@@ -274,13 +274,22 @@ class ContentNotRecords(ValueError):
 
 def _disk_full(path: Path, error: BaseException) -> bool:
     """SQLite reports a full disk as ``SQLITE_FULL``, but as a bare I/O error when it cannot even
-    grow its shared-memory file, and as a lock when the sync worker holds the records alone for want
-    of that file (``open_database``); then the free space on the folder tells them apart."""
+    grow its shared-memory file (``_shared_memory_refused``), and as a lock when the sync worker holds
+    the records alone for want of that file (``open_database``); then the free space on the folder
+    tells them apart."""
     name = getattr(error, "sqlite_errorname", "")
     if name == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
         return True
-    if not (name.startswith("SQLITE_IOERR") or name == "SQLITE_BUSY"):
-        return False
+    return (name == "SQLITE_BUSY" and _little_room(path)) or _shared_memory_refused(path, error)
+
+
+def _shared_memory_refused(path: Path, error: BaseException) -> bool:
+    """The bare I/O error of a shared-memory file a full disk will not let grow: the one refusal that
+    opening the records alone mends. A lock held long on a card with little room is no such thing."""
+    return getattr(error, "sqlite_errorname", "").startswith("SQLITE_IOERR") and _little_room(path)
+
+
+def _little_room(path: Path) -> bool:
     try:
         return shutil.disk_usage(path.parent).free < LOW_SPACE_BYTES
     except OSError:
@@ -466,18 +475,37 @@ def open_database(path: Path, read_only: bool = False, alone: bool = False) -> s
     try:
         return _open(path)
     except (OSError, sqlite3.Error, ValueError) as error:
-        full = _disk_full(path, error)
-        if not ((alone and full) or (read_only and (full or _read_only_medium(path, error)) and _wal_empty(path))):
+        readable = read_only and (_disk_full(path, error) or _read_only_medium(path, error)) and _wal_empty(path)
+        if not ((alone and _shared_memory_refused(path, error)) or readable):
             raise records_problem(path, error) from error
     try:
-        return _open(path, exclusive=True) if alone else _open_snapshot(path)
+        if not alone:
+            return _open_snapshot(path)
+        connection = _open(path, exclusive=True)
     except (OSError, sqlite3.Error, ValueError) as error:
         raise records_problem(path, error) from error
+    _HELD_ALONE.add(_held(path))
+    return connection
 
 
-def held_alone(connection: sqlite3.Connection) -> bool:
-    """Whether ``connection`` holds the records in exclusive locking mode (``open_database``)."""
-    return connection.execute("PRAGMA locking_mode").fetchone()[0] == "exclusive"
+# The records this process holds alone (``open_database``), until ``let_go`` (shared again or closed:
+# ``Records``): any other connection of this process to them would wait out the busy timeout and be
+# refused, so its watchdog's probe and its photo uploader ask first (``held_alone_here``).
+_HELD_ALONE: set[Path] = set()
+
+
+def _held(path: Path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def held_alone_here(path: Path) -> bool:
+    """Whether this process holds the records at ``path`` alone (``open_database``)."""
+    return _held(path) in _HELD_ALONE
+
+
+def let_go(path: Path) -> None:
+    """The records at ``path`` closed: this process holds them alone no more."""
+    _HELD_ALONE.discard(_held(path))
 
 
 def share_again(connection: sqlite3.Connection) -> None:

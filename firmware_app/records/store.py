@@ -42,7 +42,8 @@ from firmware_app.records.clock import (
 from firmware_app.records.database import (
     RecordsError,
     RequestRefused,
-    held_alone,
+    held_alone_here,
+    let_go,
     open_database,
     read_meta,
     records_problem,
@@ -270,8 +271,6 @@ class Records:
         self.read_only = read_only
         require_records(database, key_file, first_start=not (read_only or must_exist), marker=marker)
         self.connection = open_database(database, read_only, alone)
-        # Opened ``alone`` on a full disk: no other process can open them until ``share_when_room``.
-        self.alone = alone and held_alone(self.connection)
         # What the records committed, kept outside them (records/witness.py); only writers write it.
         self.witness = WitnessKeeper(witness_path(database))
         if read_only:
@@ -363,16 +362,23 @@ class Records:
                     (self.sealer.seal(_text_bytes(comment), f"comment:{review_id}"), review_id),
                 )
 
+    @property
+    def alone(self) -> bool:
+        """Opened ``alone`` on a full disk: no other process, nor another connection of this one, can
+        open them until ``share_when_room``."""
+        return held_alone_here(self.path)
+
     def share_when_room(self) -> bool:
         """Give the records back to the other processes once the disk has room again (``alone``);
         ``True`` when this call did."""
         if not self.alone or not room_to_share(self.path):
             return False
         share_again(self.connection)
-        self.alone = False
+        let_go(self.path)
         return True
 
     def close(self) -> None:
+        let_go(self.path)
         self.witness.close()
         self.connection.close()
 

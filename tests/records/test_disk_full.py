@@ -8,24 +8,33 @@ import math
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
+from firmware_app.app import UploadThread
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.manifest import read_manifest
+from firmware_app.config import load_config
+from firmware_app.health.checks import Level
+from firmware_app.health.liveness import liveness
 from firmware_app.messages import message as message_text
 from firmware_app.messages import sentence
+from firmware_app.records.database import SCHEMA_VERSION, RecordsError, open_database
 from firmware_app.records.erased_pages import OWED
-from firmware_app.records.store import StorageFull
+from firmware_app.records.store import Records, StorageFull
 from tests.conftest import MODELS_DIR, filled
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import (
     DEVICE,
     ROOM_FOR_AN_ERASURE,
+    closed_when_the_test_ends,
     in_language,
     open_store,
     record_one,
@@ -175,6 +184,74 @@ def test_a_worker_started_on_a_full_disk_sends_and_marks_once_there_is_room(tiny
         worker.send_signal(signal.SIGTERM)
         worker.wait(15)
         broker.stop()
+
+
+def held_alone(directory: Path, retina_rgb) -> Records:
+    """The records of ``directory`` (a result in them) opened as the sync worker opens them on a full disk."""
+    store = open_store(directory)
+    record_one(store, small_photo(retina_rgb, 64))
+    store.records.close()
+    filled(directory)
+    records = Records(directory / "records.sqlite3", directory / "records.key", key_required=False, alone=True)
+    closed_when_the_test_ends(records.close)
+    assert records.alone
+    return records
+
+
+def test_the_watchdog_of_a_worker_holding_the_records_alone_sees_no_hang(tiny_filesystem, retina_rgb, monkeypatch):
+    """The sync service's watchdog probed the write lock on a second connection of its own process: the
+    records held alone refused it, the lock named the process itself, "wedged", and systemd restarted the
+    worker every minute, the acknowledgements it kept in memory lost each time."""
+    monkeypatch.setattr("firmware_app.health.checks.BUSY_TIMEOUT_S", 0.2)
+    records = held_alone(tiny_filesystem, retina_rgb)
+    [found] = liveness(records.path, [])
+    assert (found.level, found.message_key) == (Level.AMBER, "health.writable.held_alone"), found
+    records.share_when_room()  # no room yet: still held, still amber
+    assert liveness(records.path, [])[0].message_key == "health.writable.held_alone"
+    (tiny_filesystem / "filler").unlink()
+    assert records.share_when_room()
+    assert liveness(records.path, [])[0].level is Level.GREEN
+
+
+def test_the_photo_uploader_waits_while_its_sync_worker_holds_the_records_alone(
+    tiny_filesystem, retina_rgb, monkeypatch, caplog
+):
+    """The uploader, beside the worker in its process, opened the records all the same: a busy timeout, then
+    "the disk is full", logged as a crash at each retry."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.2)
+    config = load_config(write_config(tiny_filesystem, 1, extra='station_url = "https://127.0.0.1:1"\n'))
+    records = held_alone(tiny_filesystem, retina_rgb)
+    uploads = UploadThread(config, until_drained=False)
+    try:
+        time.sleep(1.5)
+        assert logged(caplog, "sync.uploads_crashed") == 0
+        assert uploads.heartbeat.overdue_s() == 0
+    finally:
+        uploads.finish(threading.Event(), wait=False)
+    assert records.alone
+
+
+def test_a_worker_started_beside_a_long_write_on_a_nearly_full_disk_leaves_the_records_shared(
+    tiny_filesystem, monkeypatch
+):
+    """A lock held past the busy timeout on a card with little room was taken for the shared memory a
+    full disk refuses: the worker, after an update, waited out the nurse's app migrating the records
+    and then held them alone, the app shut out of records that had room to share."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.3)
+    path = tiny_filesystem / "records.sqlite3"
+    open_database(path).close()
+    migrating = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    migrating.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    migrating.execute("BEGIN IMMEDIATE")
+    migrating.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    filled(tiny_filesystem, leaving=512 * 1024)
+    done = threading.Timer(0.45, lambda: (migrating.execute("COMMIT"), migrating.close()))
+    done.start()
+    try:
+        with pytest.raises(RecordsError):
+            open_database(path, alone=True).close()
+    finally:
+        done.join()
 
 
 def test_commands_that_need_no_space_work_on_a_full_disk(tiny_filesystem, retina_rgb, retina_jpeg):
