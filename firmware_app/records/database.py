@@ -519,8 +519,9 @@ def share_again(connection: sqlite3.Connection) -> None:
 
 
 def room_to_share(path: Path) -> bool:
-    """Whether the records' disk has room for SQLite's shared-memory file again."""
-    return shutil.disk_usage(path.parent).free >= LOW_SPACE_BYTES
+    """Whether the records' disk has room for SQLite's shared-memory file again: no longer the little
+    room that had them opened alone (``_little_room``)."""
+    return not _little_room(path)
 
 
 # How long a statement waits for another connection's write lock before SQLite gives up ("database is
