@@ -564,7 +564,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{count} résultats jamais envoyés au poste de relecture effacés avec les dossiers : aucun clinicien "
         "ne les verra",
     },
-    # ``wipe --discard-unsent-results``: the shared photos the station never had, erased with the records.
+    # ``wipe --discard-unsent-results``: the shared photos the station never had (waiting or refused), erased with
+    # the records.
     "wipe.unsent_photos_discarded.one": {
         "en": "{count} photo for the specialists never sent to the review station erased with the records: "
         "no specialist will get it",
@@ -593,6 +594,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "wipe.photos_waiting.other": {
         "en": "{count} photos for the specialists are still to be uploaded to it",
         "fr": "{count} photos destinées aux spécialistes restent à lui envoyer",
+    },
+    # Refused, said in ``refused.wipe_unsent_and_photos_refused``.
+    "wipe.photos_refused.one": {
+        "en": "{count} photo for the specialists was refused by it and is kept on this device",
+        "fr": "{count} photo destinée aux spécialistes a été refusée par lui et reste sur cet appareil",
+    },
+    "wipe.photos_refused.other": {
+        "en": "{count} photos for the specialists were refused by it and are kept on this device",
+        "fr": "{count} photos destinées aux spécialistes ont été refusées par lui et restent sur cet appareil",
     },
     "wipe.unsent_erasures_none": {
         "en": "no patient's erasure was waiting to be sent: nothing written to {file}",
@@ -2298,6 +2308,51 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "appareil qui ne pourra jamais les envoyer (le serveur du site ou le poste de relecture disparu, "
         "l'appareil mis au rebut) s'efface avec wipe --discard-unsent-results, qui les efface sans les envoyer ; "
         "rien n'a été effacé",
+    },
+    # {count}: the shared photos the review station refused, kept for ``sync retry-photos``
+    # (``UploadQueue.owed``), nothing else owed.
+    "refused.wipe_photos_refused.one": {
+        "en": "{count} photo for the specialists was refused by the review station and is kept on this device: "
+        "wiped now, no specialist would ever get it. Once the cause is mended (the station's size limit, its "
+        "certificate), queue it again (edgescreen sync retry-photos) and send it (edgescreen sync run "
+        "--until-drained), then wipe again; a device that can never send it (its review station gone, the device "
+        "scrapped) is wiped with wipe --discard-unsent-results, which erases it unsent; nothing was wiped",
+        "fr": "{count} photo destinée aux spécialistes a été refusée par le poste de relecture et reste sur cet "
+        "appareil : si l'appareil était effacé maintenant, aucun spécialiste ne la recevrait jamais. Une fois la "
+        "cause réparée (la taille maximale du poste, son certificat), remettez-la en file (edgescreen sync "
+        "retry-photos) et envoyez-la (edgescreen sync run --until-drained), puis relancez edgescreen wipe ; un "
+        "appareil qui ne pourra jamais l'envoyer (le poste de relecture disparu, l'appareil mis au rebut) "
+        "s'efface avec wipe --discard-unsent-results, qui l'efface sans l'envoyer ; rien n'a été effacé",
+    },
+    "refused.wipe_photos_refused.other": {
+        "en": "{count} photos for the specialists were refused by the review station and are kept on this device: "
+        "wiped now, no specialist would ever get them. Once the cause is mended (the station's size limit, its "
+        "certificate), queue them again (edgescreen sync retry-photos) and send them (edgescreen sync run "
+        "--until-drained), then wipe again; a device that can never send them (its review station gone, the "
+        "device scrapped) is wiped with wipe --discard-unsent-results, which erases them unsent; nothing was wiped",
+        "fr": "{count} photos destinées aux spécialistes ont été refusées par le poste de relecture et restent sur "
+        "cet appareil : si l'appareil était effacé maintenant, aucun spécialiste ne les recevrait jamais. Une "
+        "fois la cause réparée (la taille maximale du poste, son certificat), remettez-les en file (edgescreen "
+        "sync retry-photos) et envoyez-les (edgescreen sync run --until-drained), puis relancez edgescreen wipe ; "
+        "un appareil qui ne pourra jamais les envoyer (le poste de relecture disparu, l'appareil mis au rebut) "
+        "s'efface avec wipe --discard-unsent-results, qui les efface sans les envoyer ; rien n'a été effacé",
+    },
+    # Photos refused beside results or photos waiting: {owed} is ``wipe.results_waiting`` and/or
+    # ``wipe.photos_waiting`` (", " between them), {refused} ``wipe.photos_refused``, said in full.
+    "refused.wipe_unsent_and_photos_refused": {
+        "en": "For the review station: {owed}, and {refused}: wiped now, no clinician or specialist would ever "
+        "get them. Once the cause of the refusal is mended (the station's size limit, its certificate), queue "
+        "the refused photos again (edgescreen sync retry-photos), send everything (edgescreen sync run "
+        "--until-drained), then wipe again; a device that can never send them (its broker or review station "
+        "gone, the device scrapped) is wiped with wipe --discard-unsent-results, which erases them unsent; "
+        "nothing was wiped",
+        "fr": "Pour le poste de relecture : {owed}, et {refused} : si l'appareil était effacé maintenant, aucun "
+        "clinicien ni spécialiste ne les recevrait jamais. Une fois la cause du refus réparée (la taille "
+        "maximale du poste, son certificat), remettez en file les photos refusées (edgescreen sync "
+        "retry-photos), envoyez le tout (edgescreen sync run --until-drained), puis relancez edgescreen wipe ; "
+        "un appareil qui ne pourra jamais les envoyer (le serveur du site ou le poste de relecture disparu, "
+        "l'appareil mis au rebut) s'efface avec wipe --discard-unsent-results, qui les efface sans les "
+        "envoyer ; rien n'a été effacé",
     },
     # ``wipe --unsent-erasures FILE`` (firmware_app/wipe.py): the file must outlive the wipe, and be new.
     "refused.wipe_unsent_erasures_inside": {

@@ -24,10 +24,11 @@ network) would then never be wiped, and keep its patients' data for good, which 
 than the station keeping results its administrator can be told to erase: so a wipe may write them
 out first, as the station's commands (``unsent_erasures``), to a file the wipe does not erase.
 Results the broker has not taken yet refuse it too: no clinician has seen them, and the records are
-their one copy. So do the photos shared with the station's specialists that wait to be uploaded: the
-specialist who is to read one would never get it. No file carries results or photos to the station
-(it imports none), so a device that can never send them is wiped only when the technician says they
-are to be lost (``discard_unsent_results``), and the wipe says how many were.
+their one copy. So do the photos shared with the station's specialists that wait to be uploaded,
+and those the station refused, kept for ``sync retry-photos``: the specialist who is to read one
+would never get it. No file carries results or photos to the station (it imports none), so a device
+that can never send them is wiped only when the technician says they are to be lost
+(``discard_unsent_results``), and the wipe says how many were.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class Wiped:
     erasures_written: int = 0
     # The results erased before the broker took them (``discard_unsent_results``): no clinician will see them.
     results_discarded: int = 0
-    # The photos erased before the station had them (``discard_unsent_results``): no specialist will get them.
+    # The photos erased before the station had them, waiting or refused (``discard_unsent_results``): no
+    # specialist will get them.
     photos_discarded: int = 0
 
 
@@ -80,14 +82,20 @@ class Owed:
     """What the records alone hold for the review station: the patients' erasure requests, how many
     results the broker has not taken yet (``sync status``'s backlog: those withheld as altered, never
     to be sent, are not counted, as a request withheld is not), and how many shared photos the uploader
-    will yet send (``UploadQueue.still_to_send``: none refused, none of a result never to be sent)."""
+    will yet send and the station refused (``UploadQueue.owed``: none of a result never to be sent)."""
 
     erasures: tuple[ErasureRequest, ...]
     results: int
     photos: int
+    photos_refused: int
+
+    @property
+    def photos_unsent(self) -> int:
+        """The photos a discard loses, waiting or refused: the station has none of them."""
+        return self.photos + self.photos_refused
 
 
-NOTHING_OWED = Owed((), 0, 0)
+NOTHING_OWED = Owed((), 0, 0, 0)
 
 
 def _overwrite(path: Path, fill: Callable[[int], bytes]) -> None:
@@ -154,7 +162,8 @@ def _owed(database: Path, key_file: Path) -> Owed | None:
             outbox = Outbox(records)
             waiting, _ = outbox.erasures_to_send()
             erasures = tuple(parse_erasure(row.payload) for row in waiting)  # each passed it: none is altered
-            return Owed(erasures, outbox.backlog().unsent, UploadQueue(records).still_to_send())
+            photos = UploadQueue(records).owed()
+            return Owed(erasures, outbox.backlog().unsent, photos.waiting, photos.refused)
         finally:
             records.close()
     except (RecordsError, sqlite3.Error) as error:  # opening them, or reading the requests
@@ -202,15 +211,29 @@ def _write_unsent_erasures(path: Path, requests: Sequence[ErasureRequest]) -> No
 
 
 def _refused_unsent(owed: Owed) -> RequestRefused:
-    """The results and the photos waiting, named in one refusal: the technician who adds
-    ``--discard-unsent-results`` knows all it loses."""
-    if not owed.photos:
-        return RequestRefused.saying("refused.wipe_results_unsent", count=owed.results)
-    if not owed.results:
-        return RequestRefused.saying("refused.wipe_photos_unsent", count=owed.photos)
-    results = partial(sentence, "wipe.results_waiting", count=owed.results)
-    photos = partial(sentence, "wipe.photos_waiting", count=owed.photos)
-    return RequestRefused.saying("refused.wipe_results_and_photos_unsent", results=results, photos=photos)
+    """The results and the photos waiting and the photos refused, named in one refusal: the technician
+    who adds ``--discard-unsent-results`` knows all it loses, and is told to queue the refused ones
+    again (``sync retry-photos``) when there are any."""
+    kinds = [
+        (refusal, part, count)
+        for refusal, part, count in (
+            ("refused.wipe_results_unsent", "wipe.results_waiting", owed.results),
+            ("refused.wipe_photos_unsent", "wipe.photos_waiting", owed.photos),
+            ("refused.wipe_photos_refused", "wipe.photos_refused", owed.photos_refused),
+        )
+        if count
+    ]
+    if len(kinds) == 1:
+        refusal, _, count = kinds[0]
+        return RequestRefused.saying(refusal, count=count)
+    parts = [partial(sentence, part, count=count) for _, part, count in kinds]
+    if not owed.photos_refused:
+        return RequestRefused.saying("refused.wipe_results_and_photos_unsent", results=parts[0], photos=parts[1])
+
+    def waiting(language: str) -> str:
+        return ", ".join(part(language) for part in parts[:-1])
+
+    return RequestRefused.saying("refused.wipe_unsent_and_photos_refused", owed=waiting, refused=parts[-1])
 
 
 def _settle(database: Path, key_file: Path, unsent_erasures: Path | None, discard_unsent_results: bool) -> Owed | None:
@@ -224,14 +247,14 @@ def _settle(database: Path, key_file: Path, unsent_erasures: Path | None, discar
         return None
     if owed.erasures and unsent_erasures is None:
         raise RequestRefused.saying("refused.wipe_erasures_queued", count=len(owed.erasures))
-    if (owed.results or owed.photos) and not discard_unsent_results:
+    if (owed.results or owed.photos_unsent) and not discard_unsent_results:
         raise _refused_unsent(owed)
     if owed.erasures and unsent_erasures is not None:  # refused above without it
         _write_unsent_erasures(unsent_erasures, owed.erasures)
     if owed.results:
         log_event("wipe.unsent_results_discarded", logging.WARNING, count=owed.results)
-    if owed.photos:
-        log_event("wipe.unsent_photos_discarded", logging.WARNING, count=owed.photos)
+    if owed.photos_unsent:
+        log_event("wipe.unsent_photos_discarded", logging.WARNING, count=owed.photos_unsent)
     return owed
 
 
@@ -279,5 +302,5 @@ def wipe(
     finally:
         lock.release()
     settled = owed or NOTHING_OWED  # records that could not be read: ``owed_unread`` says what went with them
-    erasures, results, photos = len(settled.erasures), settled.results, settled.photos
+    erasures, results, photos = len(settled.erasures), settled.results, settled.photos_unsent
     return Wiped(key_erased, files, tuple(failed), keep, owed is None, erasures, results, photos)

@@ -479,15 +479,14 @@ def test_the_refusal_for_unsent_results_names_both_ways_out_in_each_form_and_lan
 
 
 def photos_unsent(tmp_path, retina_rgb):
-    """``device`` with five referred screenings whose photos the site shares with the review station's
+    """``device`` with four referred screenings whose photos the site shares with the review station's
     specialists (``[sync] share_images``), every result sent: two photos wait to be uploaded, the
-    records their one copy. Of the rest, none can be sent and none counts: one the station refused
-    (set aside, ``UploadQueue.refuse``), one it has, and one whose result was withheld as altered
-    (never sent, so never offered: ``UploadQueue.next_ready``)."""
+    records their one copy. Of the rest, none counts: one the station has, and one whose result was
+    withheld as altered (never sent, so never offered: ``UploadQueue.next_ready``)."""
     state, store, config = device(tmp_path)
     _, public = station_keys(tmp_path / "station")
     sharing = ImageSharing("referred", 2048, False, read_public_key(public))
-    withheld, refused, uploaded, *waiting = [
+    withheld, uploaded, *waiting = [
         record_one(
             store,
             small_photo(retina_rgb, 128),
@@ -495,13 +494,12 @@ def photos_unsent(tmp_path, retina_rgb):
             RESULT_V2,
             sharing=sharing,
         )
-        for n in range(5)
+        for n in range(4)
     ]
     outbox, queue = Outbox(store.records), UploadQueue(store.records)
     row = next(row for row in outbox.pending(0, 10) if row.result_id == withheld.result_id)
     outbox.withhold(row, "payload digest mismatch")
     send_all(store)
-    queue.refuse(refused.result_id, "the station refused it (413)")
     queue.mark_uploaded(uploaded.result_id, 201)
     assert outbox.backlog().unsent == 0 and queue.backlog().to_send == 2  # not the withheld result's
     store.records.close()
@@ -573,6 +571,68 @@ def test_one_refusal_names_both_the_results_and_the_photos_waiting(tmp_path, ret
     said = run.stdout.splitlines()
     assert sentence("wipe.unsent_results_discarded", language, count=1) in said
     assert sentence("wipe.unsent_photos_discarded", language, count=3) in said
+
+
+def refuse_photos(state, result_ids) -> None:
+    """The station refused these photos (its size limit, a certificate): set aside as the uploader does."""
+    store = open_store(state)
+    for result_id in result_ids:
+        UploadQueue(store.records).refuse(result_id, "the station refused it (413)")
+    store.records.close()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_is_refused_while_photos_the_review_station_refused_are_kept(tmp_path, retina_rgb, language):
+    """Photos the station refused are kept for ``sync retry-photos`` once the cause is mended: the wipe
+    erased them without a word, counted neither as waiting nor as lost, and the specialists never got
+    them. It is refused, naming how many and both ways out; with the discard it says it lost them."""
+    state, config, _, waiting = photos_unsent(tmp_path, retina_rgb)
+    refuse_photos(state, waiting)
+    run = edgescreen("wipe", "--confirm", DEVICE.id, config=in_language(config, language))
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == [f"edgescreen: {sentence('refused.wipe_photos_refused', language, count=2)}"]
+    assert untouched(state)
+
+    run = edgescreen("wipe", "--confirm", DEVICE.id, "--discard-unsent-results", config=config)
+    assert run.returncode == 0, run.stderr
+    assert sentence("wipe.unsent_photos_discarded", language, count=2) in run.stdout.splitlines()
+    assert "wipe.unsent_photos_discarded count=2" in run.stderr  # the event log
+    assert not (state / "records.key").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_one_refusal_names_the_results_and_photos_waiting_and_the_photos_refused(tmp_path, retina_rgb, language):
+    """A result not sent yet with its photo, one photo waiting and one the station refused: the one
+    refusal names all three, and how to send the refused one again."""
+    state, config, sharing, waiting = photos_unsent(tmp_path, retina_rgb)
+    refuse_photos(state, waiting[:1])
+    store = open_store(state)
+    referred = sample_record(ScreeningContext(patient_ref="MRN-799-FAURE", eye="R"), score=0.9)
+    record_one(store, small_photo(retina_rgb, 128), referred, RESULT_V2, sharing=sharing)
+    store.records.close()
+    run = edgescreen("wipe", "--confirm", DEVICE.id, config=in_language(config, language))
+    assert run.returncode == 2 and untouched(state), run.stderr
+    results = sentence("wipe.results_waiting", language, count=1)
+    owed = f"{results}, {sentence('wipe.photos_waiting', language, count=2)}"
+    refused = sentence("wipe.photos_refused", language, count=1)
+    refusal = sentence("refused.wipe_unsent_and_photos_refused", language, owed=owed, refused=refused)
+    assert f"edgescreen: {refusal}" in run.stderr.splitlines()
+
+    run = edgescreen("wipe", "--confirm", DEVICE.id, "--discard-unsent-results", config=config)
+    assert run.returncode == 0, run.stderr
+    said = run.stdout.splitlines()
+    assert sentence("wipe.unsent_results_discarded", language, count=1) in said
+    assert sentence("wipe.unsent_photos_discarded", language, count=3) in said
+
+
+def test_the_refusal_for_refused_photos_names_both_ways_out_in_each_form_and_language():
+    for language in LANGUAGES:
+        for count in (1, 2):
+            said = sentence("refused.wipe_photos_refused", language, count=count)
+            assert "edgescreen sync retry-photos" in said and "--discard-unsent-results" in said
+        several = sentence("refused.wipe_unsent_and_photos_refused", language, owed="", refused="")
+        assert "edgescreen sync retry-photos" in several and "--discard-unsent-results" in several
 
 
 def test_the_refusal_for_unsent_photos_names_both_ways_out_in_each_form_and_language():

@@ -54,10 +54,18 @@ class PendingUpload:
 
 
 @dataclass(frozen=True)
+class OwedPhotos:
+    """The photos the station is yet to have of results it has or will have (``UploadQueue.owed``)."""
+
+    waiting: int  # the uploader's to send (``UploadQueue.still_to_send``)
+    refused: int  # set aside by the station's refusal, until ``retry_refused``
+
+
+@dataclass(frozen=True)
 class UploadBacklog:
-    to_send: int  # ``UploadQueue.still_to_send``
+    to_send: int  # ``OwedPhotos.waiting``
     uploaded: int
-    refused: int
+    refused: int  # ``OwedPhotos.refused``
 
 
 class UploadQueue:
@@ -77,17 +85,24 @@ class UploadQueue:
         ).fetchone()
         return PendingUpload(row[0], bytes(row[1]), row[2]) if row else None
 
+    def owed(self) -> OwedPhotos:
+        """The photos not at the station yet whose result it has or will have: what a wipe would keep
+        from the specialists (``wipe._owed``) and ``sync status`` counts, waiting or refused. One whose
+        result will never be sent (withheld as altered, or its outbox row deleted unsent by
+        ``drop_oldest``) is never offered, so never owed, refused or not: counted, it refused a wipe
+        for a photo no one can send, and kept the drain waiting for ever. The one rule, here alone."""
+        waiting, refused = self._db.execute(
+            "SELECT count(*) FILTER (WHERE u.refused IS NULL), count(u.refused) "
+            "FROM image_upload u JOIN outbox o ON o.result_id = u.result_id "
+            f"WHERE u.uploaded_at IS NULL AND NOT (o.{WITHHELD})"
+        ).fetchone()
+        return OwedPhotos(waiting, refused)
+
     def still_to_send(self) -> int:
         """How many waiting photos the uploader will yet offer (``next_ready``), now or once their result
-        reaches the broker: what a wipe would keep from the specialists (``wipe._owed``), what ``sync run
-        --until-drained`` waits for and ``sync status`` shows waiting. One whose result will never be sent
-        (withheld as altered, or its outbox row deleted unsent by ``drop_oldest``) is never offered, and
-        one the station refused waits for the technician, not the uploader: neither counts (counted as
-        waiting, the drain waited for them for ever)."""
-        return self._db.execute(
-            "SELECT count(*) FROM image_upload u JOIN outbox o ON o.result_id = u.result_id "
-            f"WHERE {WAITING} AND NOT (o.{WITHHELD})"
-        ).fetchone()[0]
+        reaches the broker: what ``sync run --until-drained`` waits for. One the station refused waits
+        for the technician (``retry_refused``), not the uploader: counted, the drain waited for ever."""
+        return self.owed().waiting
 
     def mark_uploaded(self, result_id: str, status: int) -> None:
         with transaction(self._db):
@@ -115,5 +130,6 @@ class UploadQueue:
         return retried
 
     def backlog(self) -> UploadBacklog:
-        uploaded, refused = self._db.execute("SELECT count(uploaded_at), count(refused) FROM image_upload").fetchone()
-        return UploadBacklog(self.still_to_send(), uploaded, refused)
+        uploaded = self._db.execute("SELECT count(uploaded_at) FROM image_upload").fetchone()[0]
+        owed = self.owed()
+        return UploadBacklog(owed.waiting, uploaded, owed.refused)
