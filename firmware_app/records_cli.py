@@ -37,12 +37,14 @@ from firmware_app.service.notify import sd_notify
 from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
+from firmware_app.typed_argument import typed
 from firmware_app.wording import failure_remedy
 
 if TYPE_CHECKING:
     from firmware_app.sync.worker import SyncWorker
 
 MEDIA_SUFFIX = {"image/jpeg": ".jpg"}
+PATIENT_HELP = "the local patient reference, as entered at screening"
 RESULT_ID_HELP = "the result id (`result_id` in the JSON of `edgescreen screen --json`)"
 # Two unclean restarts within this time of each other, and the worker is crash-looping.
 CRASH_LOOP_CRASHES = 2
@@ -377,7 +379,8 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         "erased by its administrator: `edgescreen-review results erase`). "
         "The audit log records the erasure without the reference.",
     )
-    erase.add_argument("--patient", required=True, help="the local patient reference, as entered at screening")
+    # Held to the rule screening holds a reference to (``typed``): one it refuses is refused there too.
+    erase.add_argument("--patient", required=True, type=typed, help=PATIENT_HELP)
     erase.set_defaults(handler=cmd_erase)
 
     records = commands.add_parser("records", help="read local records (audited)").add_subparsers(
@@ -395,7 +398,7 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         "call-back list. Each record and image read is audited; the audit never names the patient.",
     )
     export.add_argument("result_id", nargs="?", help=RESULT_ID_HELP)
-    export.add_argument("--patient", help="the local patient reference, as entered at screening")
+    export.add_argument("--patient", type=typed, help=PATIENT_HELP)
     export.add_argument("--out", type=Path, required=True, help="folder to write the images to")
     export.set_defaults(handler=cmd_records_export)
 
