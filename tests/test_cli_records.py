@@ -466,3 +466,18 @@ def test_an_export_stopped_by_a_full_drive_part_way_leaves_no_folder(tmp_path, t
     assert refused.returncode == 2 and "the disk is full" in refused.stderr, refused.stderr
     assert second in refused.stderr and refused.stdout == ""
     assert sorted(path.name for path in tiny_filesystem.iterdir()) == ["filler"]  # on main: the folder, half full
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_export_onto_a_read_only_drive_gives_the_systems_reason_in_the_devices_language(
+    tmp_path, tiny_filesystem, retina_rgb, language
+):
+    """On main "(Read-only file system)" inside the French sentence: the one English in it."""
+    config, result_id = in_language(write_config(tmp_path, port=1), language), one_result(tmp_path, retina_rgb)
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)], check=True)
+    out = tiny_filesystem / "for-dr-x"
+    run = edgescreen("records", "export", result_id, "--out", str(out), config=config)
+    assert run.returncode == 2, run.stderr
+    reason = {"en": "Read-only file system", "fr": "support en lecture seule"}[language]
+    said = sentence("refused.output_unwritable", language, path=str(out), reason=reason)
+    assert f"edgescreen: {said}\n" in run.stderr
