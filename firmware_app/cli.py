@@ -78,10 +78,10 @@ def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
     return tqdm(items, desc=label, unit="image", file=sys.stderr)
 
 
-def _error_object(path: Path, modality: str, code: str, said: str) -> str:
+def _error_object(path: Path, modality: str, code: str, said: str, **more: int) -> str:
     """One image's error as ``--json`` prints it: ``error`` is what is said, in the device's language
     for a refusal; ``code`` is English and stays as it is, for a script to tell the kinds apart."""
-    return json.dumps({"image": str(path), "modality": modality, "error": said, "code": code})
+    return json.dumps({"image": str(path), "modality": modality, "error": said, "code": code, **more})
 
 
 def _print_failure(event: str, path: Path, modality: str, error: ImageError, as_json: bool) -> None:
@@ -168,6 +168,9 @@ def _screen_each(
             result = pipeline.screen(read_photo_to_screen(path), modality_of[path], context)
         except ScreeningRefused as error:  # every later one would be refused too: said at this photo
             refused = _refused(error, language, path)
+            if as_json:  # and in the JSON, for a script reading it alone: with the photos not screened from it on
+                said = message(error.message_key, language)
+                print(_error_object(path, modality_of[path], "not_recorded", said, not_screened=len(images) - done))
             # That photo is named above: the stop is said when others were left unscreened with it.
             left = len(images) - done if done + 1 < len(images) else 0
             break

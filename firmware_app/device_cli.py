@@ -21,7 +21,7 @@ from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
 from firmware_app.service.termination import StopRequested, stop_on_termination
 from firmware_app.wipe import wipe
-from firmware_app.wording import check_sentence
+from firmware_app.wording import check_sentence, readable_date
 
 
 def _summary(key: str, summary: BackupSummary, language: str) -> str:
@@ -79,7 +79,9 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
         print(_summary("restore.done", summary, language) + message("restore.every_photo_opens", language))
     if summary.not_restored:
         print(sentence("restore.not_restored", language, count=summary.not_restored))
-    print(sentence("restore.newest", language, taken_at=str(summary.taken_at), device=owner.device))
+    # Dated as every line the device says is: its local time, the month in words (never ISO, UTC).
+    taken_at = readable_date(summary.taken_at, language)  # a restore's always is: the backup's own event
+    print(sentence("restore.newest", language, taken_at=taken_at, device=owner.device))
     if owner != here:
         values = {"config": str(config.source), "device": owner.device, "site": owner.site}
         print(sentence("restore.replacing", language, owner=owner.said_in(language), **values))

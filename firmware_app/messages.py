@@ -6,6 +6,7 @@ the last moment in the language the device is configured for.
 
 from __future__ import annotations
 
+import errno
 import re
 
 # A space before these in French text (``message``).
@@ -2166,6 +2167,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{path} : ne peut pas être écrit là ({reason}) ; vérifiez que le dossier existe (le support est "
         "monté) et qu'on peut y écrire",
     },
+    # Why the system refused to read or write a file (``system_reason``): the common reasons, each said
+    # inside a sentence's brackets; English in the system's own words, which a technician may search for.
+    "system.ENOSPC": {"en": "No space left on device", "fr": "plus de place sur le support"},
+    "system.EACCES": {"en": "Permission denied", "fr": "permission refusée"},
+    "system.EROFS": {"en": "Read-only file system", "fr": "support en lecture seule"},
+    "system.ENOENT": {"en": "No such file or directory", "fr": "aucun fichier ni dossier de ce nom"},
+    "system.ENOTDIR": {"en": "Not a directory", "fr": "un élément du chemin n'est pas un dossier"},
+    "system.EIO": {"en": "Input/output error", "fr": "erreur de lecture ou d'écriture sur le support"},
     "refused.output_is_folder": {
         "en": "{path}: is a folder; --out names a new file in it, e.g. {example}",
         "fr": "{path} : est un dossier ; --out indique un nouveau fichier dans ce dossier, par exemple {example}",
@@ -3542,6 +3551,16 @@ def sentence(key: str, language: str, **values: int | str) -> str:
     calibration target's)."""
     counted = plural_key(key, int(values["count"]), language) if "count" in values else key
     return message(counted, language).format(**values)
+
+
+def system_reason(error: BaseException, language: str) -> str:
+    """Why the system refused what ``error`` stopped, in ``language``: its ``strerror`` is English
+    whatever the device speaks, the one English inside a French refusal. The common reasons are the
+    catalogue's (``system.<errno name>``); any other keeps the system's words, rather than none."""
+    name = errno.errorcode.get(getattr(error, "errno", None) or 0, "")
+    if f"system.{name}" in CATALOGUE:
+        return message(f"system.{name}", language)
+    return str(getattr(error, "strerror", None) or error)
 
 
 def message(key: str, language: str) -> str:

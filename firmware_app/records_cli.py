@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shlex
+import shutil
 import sqlite3
 import sys
+import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
-from firmware_app.durable import create_durably
+from firmware_app.durable import create_durably, fsync_directory
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.messages import message, sentence
@@ -37,12 +40,14 @@ from firmware_app.service.notify import sd_notify
 from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
+from firmware_app.typed_argument import typed
 from firmware_app.wording import failure_remedy
 
 if TYPE_CHECKING:
     from firmware_app.sync.worker import SyncWorker
 
 MEDIA_SUFFIX = {"image/jpeg": ".jpg"}
+PATIENT_HELP = "the local patient reference, as entered at screening"
 RESULT_ID_HELP = "the result id (`result_id` in the JSON of `edgescreen screen --json`)"
 # Two unclean restarts within this time of each other, and the worker is crash-looping.
 CRASH_LOOP_CRASHES = 2
@@ -155,7 +160,8 @@ def cmd_records_show(config: Config, args: argparse.Namespace) -> int:
 def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
     """One result's images, or with ``--patient`` everything this device holds about one patient (a
     subject access request): each screening's full record as JSON beside its images. Records gone
-    or never made are said before ``--out``, as every command says them before its output."""
+    or never made are said before ``--out``, as every command says them before its output. Whole or
+    not at all (``_StagedExport``): a refusal part-way leaves none of its files."""
     if (args.result_id is None) == (args.patient is None):
         raise RequestRefused.saying("refused.export_one_or_patient")
     _refuse_blank(args.patient)
@@ -166,20 +172,13 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
         result_ids = [args.result_id] if args.patient is None else list(store.search_patient(args.patient).result_ids)
         if not result_ids:
             raise RequestRefused.saying("refused.export_no_patient")
-        _prepare_folder(args.out, config.device.language)
-        damaged = []
-        for result_id in result_ids:
-            if args.patient is not None:
-                # Not ``seen``: a copy for the patient leaves a referral on the nurse's call-back list.
-                record = json.dumps(store.view(result_id, seen=False), indent=2, ensure_ascii=False)
-                _export_file(args.out / f"{result_id}.json", record.encode())
-            try:
-                images = store.export_images(result_id)
-            except SealBroken:  # one photo damaged on the card: the rest of a patient's export goes on
-                damaged.append(result_id)
-                continue
-            for index, (media_type, data) in enumerate(images):
-                _export_file(args.out / f"{result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}", data)
+        staged = _StagedExport(args.out, config.device.language)
+        try:
+            damaged = _export_each(store, result_ids, staged, with_records=args.patient is not None)
+            staged.publish()
+        except BaseException:
+            staged.discard()
+            raise
         if damaged:
             said = sentence(
                 "export.photo_damaged", config.device.language, count=len(damaged), results=", ".join(damaged)
@@ -191,34 +190,81 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
     return _with_store(config, export)
 
 
-def _export_file(path: Path, data: bytes) -> None:
-    _write_private(path, data)
-    print(path)
-
-
-def _prepare_folder(out: Path, language: str) -> None:
-    """Make a new export folder this user's alone (a patient's photos); say so when one is not."""
-    if not out.exists():
+def _export_each(store: ScreeningStore, result_ids: list[str], staged: _StagedExport, with_records: bool) -> list[str]:
+    """Stage each result's images, and its record ``with_records``; the results whose photo is damaged."""
+    damaged = []
+    for result_id in result_ids:
+        if with_records:
+            # Not ``seen``: a copy for the patient leaves a referral on the nurse's call-back list.
+            record = json.dumps(store.view(result_id, seen=False), indent=2, ensure_ascii=False)
+            staged.write(f"{result_id}.json", record.encode())
         try:
-            out.mkdir(parents=True, mode=0o700)
+            images = store.export_images(result_id)
+        except SealBroken:  # one photo damaged on the card: the rest of a patient's export goes on
+            damaged.append(result_id)
+            continue
+        for index, (media_type, data) in enumerate(images):
+            staged.write(f"{result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}", data)
+    return damaged
+
+
+class _StagedExport:
+    """An export written into a hidden folder of its own (this user's alone, 0700), and put under the
+    names asked for once whole: one stopped part-way (a full drive, a file of a name already there,
+    Ctrl-C) left its earlier files in ``--out``, which a technician could hand over as a patient's whole
+    export. A new ``--out`` is that folder renamed, beside it, at once; an existing one (a USB drive's
+    mount point, where no folder beside it is on the same drive) holds it, and gets its files renamed
+    into it one by one, refused first for a name already there. A rename replaces a link planted in the
+    moment since, never writes through it; a power cut leaves the hidden folder, never a name asked for."""
+
+    def __init__(self, out: Path, language: str) -> None:
+        self.out, self.new = out, not out.exists()
+        self.names: list[str] = []
+        if not self.new and out.stat().st_mode & 0o077:
+            print(f"edgescreen: {sentence('export.folder_open', language, folder=str(out))}", file=sys.stderr)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.exporting-", dir=out.parent if self.new else out))
         except OSError as error:
             raise output_problem(out, error) from error
-    elif out.stat().st_mode & 0o077:
-        print(f"edgescreen: {sentence('export.folder_open', language, folder=str(out))}", file=sys.stderr)
 
+    def write(self, name: str, data: bytes) -> None:
+        """Stage ``name``, whole and flushed (``create_durably``: a photo cut short by a full drive would
+        pass for the patient's), refused as ``--out``'s own file would be: there already (a file or a
+        link, which in a shared folder could be planted to have the photo written where its planter
+        reads it), or not written (said of its name in ``--out``, the one the technician knows)."""
+        path = self.out / name
+        if os.path.lexists(path):
+            raise RequestRefused.saying("refused.export_file_exists", path=str(path))
+        try:
+            create_durably(self.folder / name, data, permissions=0o600)
+        except OSError as error:
+            raise output_problem(path, error) from error
+        self.names.append(name)
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a new file readable by this user alone from its creation on (no window at 0644), whole
-    and flushed or not at all: a photo cut short by a full drive, or by a power cut after the export
-    said it was done, would pass for the patient's. Never through a link or over a file already there
-    (``create_durably``): in a shared folder either could be planted, to have the patient's photo
-    written where its planter reads it."""
-    try:
-        create_durably(path, data, permissions=0o600)
-    except FileExistsError as error:
-        raise RequestRefused.saying("refused.export_file_exists", path=str(path)) from error
-    except OSError as error:
-        raise output_problem(path, error) from error
+    def publish(self) -> None:
+        """Put the staged files under their names, and list them; a rename that fails takes back the
+        ones made before it."""
+        moved: list[Path] = []
+        try:
+            if self.new:
+                self.folder.rename(self.out)
+            else:
+                for name in self.names:
+                    (self.folder / name).rename(self.out / name)
+                    moved.append(self.out / name)
+                self.folder.rmdir()
+            fsync_directory(self.out.parent if self.new else self.out)
+        except OSError as error:
+            for path in moved:
+                path.unlink(missing_ok=True)
+            raise output_problem(self.out, error) from error
+        for name in self.names:
+            print(self.out / name)
+
+    def discard(self) -> None:
+        """Remove what was staged: an export stopped leaves nothing of itself."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _connection(state: dict[str, str], now: datetime) -> str:
@@ -377,7 +423,8 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         "erased by its administrator: `edgescreen-review results erase`). "
         "The audit log records the erasure without the reference.",
     )
-    erase.add_argument("--patient", required=True, help="the local patient reference, as entered at screening")
+    # Held to the rule screening holds a reference to (``typed``): one it refuses is refused there too.
+    erase.add_argument("--patient", required=True, type=typed, help=PATIENT_HELP)
     erase.set_defaults(handler=cmd_erase)
 
     records = commands.add_parser("records", help="read local records (audited)").add_subparsers(
@@ -395,7 +442,7 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         "call-back list. Each record and image read is audited; the audit never names the patient.",
     )
     export.add_argument("result_id", nargs="?", help=RESULT_ID_HELP)
-    export.add_argument("--patient", help="the local patient reference, as entered at screening")
+    export.add_argument("--patient", type=typed, help=PATIENT_HELP)
     export.add_argument("--out", type=Path, required=True, help="folder to write the images to")
     export.set_defaults(handler=cmd_records_export)
 

@@ -45,7 +45,7 @@ from edgescreen_wire.erasure import ErasureRequest, parse_erasure
 from firmware_app.config import LANGUAGES, PROJECT_ROOT
 from firmware_app.durable import create_durably, fsync_directory
 from firmware_app.events import log_event
-from firmware_app.messages import message, sentence
+from firmware_app.messages import message, sentence, system_reason
 from firmware_app.records.database import RecordsError, RequestRefused, present
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.presence import RecordsGone, marked
@@ -205,7 +205,7 @@ def _write_unsent_erasures(path: Path, requests: Sequence[ErasureRequest]) -> No
     except FileExistsError:
         raise RequestRefused.saying("refused.wipe_unsent_erasures_exists", file=str(path)) from None
     except OSError as error:
-        reason = str(error.strerror or error)
+        reason = partial(system_reason, error)
         raise RequestRefused.saying("refused.wipe_unsent_erasures_unwritable", file=str(path), reason=reason) from None
     log_event("wipe.unsent_erasures_written", logging.WARNING, count=len(requests), file=path)
 

@@ -23,6 +23,7 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.store import Records
 from firmware_app.records.worklist import NOT_PHOTOGRAPHED, worklist
+from firmware_app.wording import readable_date
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
 from tests.health.test_doctor import doctor
 from tests.records.kit import (
@@ -85,7 +86,11 @@ def test_backup_and_restore_say_what_the_copy_holds_in_the_devices_language(tmp_
     opens = message("restore.every_photo_opens", language)
     assert summary.endswith(opens), summary
     assert _says(summary.removesuffix(opens), "restore.done", language, path=str(target / "records.sqlite3"), **held)
-    assert _says(newest, "restore.newest", language, taken_at=..., device=DEVICE.id), newest
+    # On main the raw ISO time ("2026-12-06T22:58:21.123+00:00"), in French too: a date as other lines say it.
+    with sqlite3.connect(target / "records.sqlite3") as connection:
+        (backup_at,) = connection.execute("SELECT max(at) FROM audit WHERE kind != 'restore'").fetchone()
+    taken_at = readable_date(backup_at, language)
+    assert newest == sentence("restore.newest", language, taken_at=taken_at, device=DEVICE.id), newest
     assert ("dépistages" in summary) == (language == "fr")
 
 

@@ -397,6 +397,33 @@ def test_a_batch_the_records_refuse_names_the_photo_it_stopped_at_and_how_many_w
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_json_batch_the_records_refuse_names_the_photo_it_stopped_at_in_its_json(tmp_path, retina_jpeg, language):
+    """With ``--json`` the photo the records refused, and the photos left with it, were named on stderr
+    alone: a script reading the JSON saw two results for five photos and no reason. The photo now has
+    its line as an unreadable one does, with how many were not screened from it on."""
+    config = _device_config(tmp_path, free_port(), language)
+    config.write_text(
+        config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 2\noverflow_policy = "refuse"\n')
+    )
+    photos = [tmp_path / f"photo-{n}.jpg" for n in range(5)]
+    for photo in photos:
+        photo.write_bytes(retina_jpeg.read_bytes())
+    run = edgescreen("screen", "--json", *map(str, photos), config=config)
+    assert run.returncode == 5, run.stderr
+    *results, stopped = json_lines(run.stdout)
+    assert [result["image"] for result in results] == [str(photos[0]), str(photos[1])]
+    said = message("records.outbox_full", language)
+    assert stopped == {
+        "image": str(photos[2]),
+        "modality": "fundus",
+        "error": said,
+        "code": "not_recorded",
+        "not_screened": 3,
+    }
+    assert f"edgescreen: {photos[2]}: {said}\n" in run.stderr  # the nurse at a terminal reads it there still
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_sigterm_ends_the_sync_of_run_and_closes_the_records(tmp_path, language):
     """``edgescreen run`` kept Python's default SIGTERM: stopped by ``kill`` or systemd while it waited
     for a broker, it died with its sync worker's records open. It now stops as ``screen`` does: the

@@ -425,3 +425,59 @@ def test_records_show_of_a_value_damaged_on_the_card_says_so_not_another_key(tmp
     shown = edgescreen("records", "show", result_id, config=config)
     assert shown.returncode == 5 and f"source:{result_id} does not open with the records key" in shown.stderr
     assert "its bytes changed on the card (a worn card)" in shown.stderr and "another key" not in shown.stderr
+
+
+def two_screenings_of(directory, retina_rgb, patient: str) -> list[str]:
+    store = open_store(directory)
+    photo = small_photo(retina_rgb)
+    ids = [
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref=patient, eye=eye))).result_id
+        for eye in ("L", "R")
+    ]
+    store.records.close()
+    return ids
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_export_refused_part_way_leaves_none_of_its_files_in_an_existing_folder(tmp_path, retina_rgb, language):
+    """A subject access export refused at its second screening's record (a file of that name there
+    already) left the first screening's record and photo in the folder: a technician who found them
+    could hand them over as the patient's whole export. Nothing of it is left now, in any language."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    _, second = two_screenings_of(tmp_path, retina_rgb, "NIP-555")
+    out = tmp_path / "for-the-patient"
+    out.mkdir(mode=0o700)
+    (out / f"{second}.json").write_text("there before")
+    refused = edgescreen("records", "export", "--patient", "NIP-555", "--out", str(out), config=config)
+    assert refused.returncode == 2, refused.stderr
+    said = sentence("refused.export_file_exists", language, path=str(out / f"{second}.json"))
+    assert f"edgescreen: {said}\n" in refused.stderr and refused.stdout == ""
+    assert [path.name for path in out.iterdir()] == [f"{second}.json"]  # on main: the first screening's too
+
+
+def test_an_export_stopped_by_a_full_drive_part_way_leaves_no_folder(tmp_path, tiny_filesystem, retina_rgb):
+    """The drive filled at the second screening: the new folder held the first one's record and photo,
+    a whole export to look at. Now the export is made in a hidden folder, named as asked once whole."""
+    config = write_config(tmp_path, port=1)
+    _, second = two_screenings_of(tmp_path, retina_rgb, "NIP-556")
+    out = tiny_filesystem / "for-the-patient"
+    filled(tiny_filesystem, leaving=3 * 4096)
+    refused = edgescreen("records", "export", "--patient", "NIP-556", "--out", str(out), config=config)
+    assert refused.returncode == 2 and "the disk is full" in refused.stderr, refused.stderr
+    assert second in refused.stderr and refused.stdout == ""
+    assert sorted(path.name for path in tiny_filesystem.iterdir()) == ["filler"]  # on main: the folder, half full
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_export_onto_a_read_only_drive_gives_the_systems_reason_in_the_devices_language(
+    tmp_path, tiny_filesystem, retina_rgb, language
+):
+    """On main "(Read-only file system)" inside the French sentence: the one English in it."""
+    config, result_id = in_language(write_config(tmp_path, port=1), language), one_result(tmp_path, retina_rgb)
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)], check=True)
+    out = tiny_filesystem / "for-dr-x"
+    run = edgescreen("records", "export", result_id, "--out", str(out), config=config)
+    assert run.returncode == 2, run.stderr
+    reason = {"en": "Read-only file system", "fr": "support en lecture seule"}[language]
+    said = sentence("refused.output_unwritable", language, path=str(out), reason=reason)
+    assert f"edgescreen: {said}\n" in run.stderr

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.records.kit import write_config
+from firmware_app.records.screening import ScreeningContext
+from tests.records.kit import in_language, open_store, record_one, sample_record, small_photo, write_config
 from tests.test_cli import edgescreen
 
 # What a terminal can pass in an argument (never a NUL): a bidirectional override and a C1 control.
@@ -42,3 +43,22 @@ def test_a_patient_reference_with_a_control_is_refused_before_any_screening(tmp_
     refused = edgescreen("screen", str(retina_jpeg), "--patient", "AB\u202eC", "--note", "line\n\tline")
     assert refused.returncode == 2 and "the patient reference holds" in refused.stderr
     assert "(U+202E, character 3)" in refused.stderr
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("command", [("erase",), ("records", "export", "--out", "{out}")])
+def test_a_patient_reference_to_erase_or_export_with_a_control_is_refused_before_the_records_are_read(
+    tmp_path, retina_rgb, command, language
+):
+    """``erase`` and ``records export`` took any text as ``--patient``: a pasted override searched the
+    records and was audited as an erasure of no one, said as a reference mistyped. The rule of every
+    other typed argument now refuses it, in any language, before the records are opened."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="ABC")))
+    store.records.close()
+    out = tmp_path / "for-the-patient"
+    refused = edgescreen(*(part.format(out=out) for part in command), "--patient", "AB\u202eC", config=config)
+    assert refused.returncode == 2 and "argument --patient: the text holds" in refused.stderr, refused.stderr
+    assert "(U+202E, character 3)" in refused.stderr and not out.exists()
+    assert edgescreen("audit", "list", "--kind", "erasure", config=config).stdout == ""

@@ -13,9 +13,10 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 
-from firmware_app.messages import sentence
+from firmware_app.messages import sentence, system_reason
 
 
 class RecordsError(RuntimeError):
@@ -335,9 +336,7 @@ def output_problem(path: Path, error: BaseException) -> RequestRefused:
     image) and why it cannot be written: a full or missing USB drive must not read as the records' disk."""
     if _disk_full(path, error):
         return RequestRefused.saying("refused.output_disk_full", path=str(path), folder=str(path.parent))
-    return RequestRefused.saying(
-        "refused.output_unwritable", path=str(path), reason=str(getattr(error, "strerror", None) or error)
-    )
+    return RequestRefused.saying("refused.output_unwritable", path=str(path), reason=partial(system_reason, error))
 
 
 def refuse_a_folder(path: Path, example: str) -> None:

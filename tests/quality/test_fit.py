@@ -179,11 +179,13 @@ def _fit_to(out: Path, tmp_path: Path, retina_rgb: np.ndarray, language: str = "
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_profile_for_a_folder_that_is_not_there_is_refused_in_the_devices_language(tmp_path, retina_rgb, language):
-    """A USB stick not mounted: on main a FileNotFoundError traceback, exit status 1."""
+    """A USB stick not mounted: on main a FileNotFoundError traceback, exit status 1; then the system's
+    reason in English inside the French sentence."""
     out = tmp_path / "usb-not-mounted" / "camera.toml"
     run = _fit_to(out, tmp_path, retina_rgb, language)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
-    said = sentence("refused.output_unwritable", language, path=str(out), reason="No such file or directory")
+    reason = {"en": "No such file or directory", "fr": "aucun fichier ni dossier de ce nom"}[language]
+    said = sentence("refused.output_unwritable", language, path=str(out), reason=reason)
     assert run.stderr.endswith(f"edgescreen: {said}\n"), run.stderr
 
 
