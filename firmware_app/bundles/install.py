@@ -21,6 +21,7 @@ import errno
 import fcntl
 import math
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ STORE = ".bundles"
 TEMPORARY_PREFIX = ".tmp-"
 DAMAGED_PREFIX = ".damaged-"
 LOCK_FILE = ".lock"
+UNIQUE_DIGITS = 8  # the hex digits that make a repair's names its own (``_unique``)
 
 
 class NoRoomForBundle(BundleError, RequestRefused):
@@ -158,9 +160,9 @@ def install_bundle(
             manifest = verify_bundle(staging, keys, threads)
         except BundleError as error:  # named as the technician gave it, not as its staging copy
             raise BundleError(str(error).replace(str(staging), str(bundle))) from None
-        current = active_manifest(directory, manifest.model_id)
-        if current is not None and current.digest == manifest.digest:
+        if _installed_from(_link_target(directory, manifest.model_id), manifest):
             return _repair(directory, staging, manifest, keys, threads)
+        current = active_manifest(directory, manifest.model_id)
         if current is not None and version_key(manifest.version) < version_key(current.version) and not allow_downgrade:
             raise BundleError(
                 f"{bundle}: {manifest.model_id} {manifest.version} is older than the active {current.version}; "
@@ -213,9 +215,19 @@ def _bundle_name(manifest: Manifest) -> str:
     return f"{manifest.model_id}-{manifest.version}-{manifest.digest[:12]}"
 
 
+def _installed_from(target: str | None, manifest: Manifest) -> bool:
+    """Whether the active copy at ``target`` was installed from the bundle of ``manifest``, by the name
+    its install gave it (``_bundle_name``, a repair's ``_unique`` after it): what its own manifest says
+    now proves nothing, a changed manifest naming another digest, and it is checked in full (``_repair``)."""
+    if target is None:
+        return False
+    unique = f"(-[0-9a-f]{{{UNIQUE_DIGITS}}})?"
+    return re.fullmatch(re.escape(_bundle_name(manifest)) + unique, Path(target).name) is not None
+
+
 def _unique(name: str) -> str:
     """``name`` made a repair's own: the same bundle can be repaired again, within the same second too."""
-    return f"{name}-{uuid.uuid4().hex[:8]}"
+    return f"{name}-{uuid.uuid4().hex[:UNIQUE_DIGITS]}"
 
 
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:

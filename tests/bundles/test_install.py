@@ -271,3 +271,29 @@ def test_sigkill_at_20_random_instants_always_leaves_a_verifiable_active_model(d
     assert finished.returncode == 0, finished.stderr
     assert not list(installed.glob(".tmp-*")) and not list((installed / ".bundles").glob(".tmp-*"))
     assert len(list((installed / ".bundles").iterdir())) == 2
+
+
+def test_reinstalling_the_bundle_repairs_an_active_copy_whose_manifest_was_changed(device):
+    """An edited manifest (a looser score_steps) no longer had the digest of the bundle given, so its
+    reinstall took the upgrade path: the damaged copy became the one ``rollback`` returns to. Its
+    manifest fails its signature as any changed file fails its hash: the install repairs it."""
+    directory, _key, _trusted, first, config = device
+    installed = directory / "installed"
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    manifest = installed / "melanoma" / "manifest.json"
+    edited = manifest.read_text().replace('"score_steps": 3', '"score_steps": 8', 1)
+    assert edited != manifest.read_text()
+    manifest.write_text(edited)
+
+    run = edgescreen("models", "install", str(first), config=config)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("repair: melanoma 1.0.0 is active again"), run.stdout  # on main: "install"
+    assert "the manifest was changed" in run.stdout
+    (kept,) = (installed / ".bundles").glob(".damaged-*")
+    assert (kept / "manifest.json").read_text() == edited
+    assert not (installed / ".melanoma.previous").exists()  # on main: it named the damaged copy
+    assert manifest.read_bytes() == (first / "manifest.json").read_bytes()
+    assert [(c["action"], c["previous_version"]) for c in model_changes(directory)] == [
+        ("install", None),
+        ("repair", None),
+    ]
