@@ -94,7 +94,10 @@ def _point(directory: Path, link_name: str, target: str) -> None:
     fsync_directory(directory)
 
 
-def _link_target(directory: Path, link_name: str) -> str | None:
+def link_target(directory: Path, link_name: str) -> str | None:
+    """Where ``link_name`` points, ``None`` when it is not there; a plain folder in its place is refused:
+    nothing of a checkout's models is overwritten, and nothing is read from the bundle it names (a
+    damaged copy, its manifest gone, is for its install to repair)."""
     link = directory / link_name
     if link.is_symlink():
         return os.readlink(link)
@@ -113,7 +116,7 @@ def _previous_name(model_id: str) -> str:
 def _remove_leftovers(directory: Path, model_id: str) -> None:
     """Delete interrupted installs' temporary files and bundles no link names any more."""
     store = directory / STORE
-    kept = {_link_target(directory, name) for name in (model_id, _previous_name(model_id))}
+    kept = {link_target(directory, name) for name in (model_id, _previous_name(model_id))}
     for path in [*directory.glob(f"{TEMPORARY_PREFIX}*"), *store.glob("*")]:
         is_ours = path.name.startswith((TEMPORARY_PREFIX, f"{model_id}-"))
         if is_ours and f"{STORE}/{path.name}" not in kept:
@@ -133,7 +136,7 @@ def exclusive(directory: Path) -> Iterator[None]:
 
 
 def active_manifest(directory: Path, model_id: str) -> Manifest | None:
-    target = _link_target(directory, model_id)
+    target = link_target(directory, model_id)
     return None if target is None else read_manifest(directory / target)
 
 
@@ -160,7 +163,7 @@ def install_bundle(
             manifest = verify_bundle(staging, keys, threads)
         except BundleError as error:  # named as the technician gave it, not as its staging copy
             raise BundleError(str(error).replace(str(staging), str(bundle))) from None
-        if _installed_from(_link_target(directory, manifest.model_id), manifest):
+        if _installed_from(link_target(directory, manifest.model_id), manifest):
             return _repair(directory, staging, manifest, keys, threads)
         current = active_manifest(directory, manifest.model_id)
         if current is not None and version_key(manifest.version) < version_key(current.version) and not allow_downgrade:
@@ -177,7 +180,7 @@ def install_bundle(
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    previous = _link_target(directory, manifest.model_id)
+    previous = link_target(directory, manifest.model_id)
     if previous is not None:
         _point(directory, _previous_name(manifest.model_id), previous)
     _point(directory, manifest.model_id, f"{STORE}/{name}")
@@ -232,8 +235,8 @@ def _unique(name: str) -> str:
 
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:
     """Make the previous bundle active again (verified first), and the current one the previous."""
-    previous = _link_target(directory, _previous_name(model_id))
-    current = _link_target(directory, model_id)
+    previous = link_target(directory, _previous_name(model_id))
+    current = link_target(directory, model_id)
     if previous is None or current is None:
         raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
     manifest = verify_bundle(directory / previous, keys, threads)

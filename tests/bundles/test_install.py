@@ -297,3 +297,21 @@ def test_reinstalling_the_bundle_repairs_an_active_copy_whose_manifest_was_chang
         ("install", None),
         ("repair", None),
     ]
+
+
+def test_reinstalling_the_bundle_repairs_an_active_copy_without_its_manifest(device):
+    """An installed copy whose manifest.json was removed made every install of its bundle stop at once,
+    "no readable manifest.json": the one remedy doctor gives could not mend it."""
+    directory, _key, _trusted, first, config = device
+    installed = directory / "installed"
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    (installed / "melanoma" / "manifest.json").unlink()
+
+    run = edgescreen("models", "install", str(first), config=config)
+    assert run.returncode == 0, run.stderr  # on main: 3, "no readable manifest.json"
+    (kept,) = (installed / ".bundles").glob(".damaged-*")
+    reason = f"{installed / 'melanoma'}: no readable manifest.json, so it cannot be verified"
+    said = {"model": "melanoma", "version": "1.0.0", "reason": reason, "kept": str(kept)}
+    assert run.stdout == f"{sentence('models.switched.repair', 'en', **said)}\n"
+    assert not (kept / "manifest.json").exists()
+    verify_bundle(installed / "melanoma", trusted_keys(directory / "trusted-keys"), threads=1)
