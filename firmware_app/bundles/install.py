@@ -42,9 +42,14 @@ LOCK_FILE = ".lock"
 UNIQUE_DIGITS = 8  # the hex digits that make a repair's names its own (``_unique``)
 
 
-class NoRoomForBundle(BundleError, RequestRefused):
+class BundleNotCopied(BundleError, RequestRefused):
+    """The bundle's copy onto the models' disk failed, so nothing was installed: said in the device's
+    language (``own_words``) with the file it failed on and why, and refused as a bundle is."""
+
+
+class NoRoomForBundle(BundleNotCopied):
     """The models' disk cannot hold the bundle: a refusal about the device's own drive, said in its
-    language with the room the bundle needs there (``own_words``), and refused as a bundle is."""
+    language with the room the bundle needs there."""
 
 
 @dataclass(frozen=True)
@@ -73,12 +78,38 @@ def _copy_durably(source: Path, target: Path) -> None:
     fsync_directory(target)
 
 
-def _out_of_space(error: OSError) -> bool:
-    """Whether the copy failed for want of space: an ``OSError`` says so by its errno, copytree's
-    ``shutil.Error`` only in the words of each file's error it gathered (made by the same strerror)."""
-    if isinstance(error, shutil.Error):
-        return any(os.strerror(errno.ENOSPC) in str(why) for *_, why in error.args[0])
-    return error.errno == errno.ENOSPC
+@dataclass(frozen=True)
+class _Failure:
+    """A file the copy failed on, and why (``errno`` ``None`` when the reason names none)."""
+
+    file: str
+    errno: int | None
+    reason: str
+
+
+def _failures(error: OSError, bundle: Path) -> list[_Failure]:
+    """What the copy failed on: an ``OSError``'s one (the bundle itself, its folder not made), or each
+    file copytree's ``shutil.Error`` gathered, whose reason it keeps as text only ("[Errno 2] No such
+    file or directory: '...'"), so the errno is read back from it and said as the system says it."""
+    if not isinstance(error, shutil.Error):
+        return [_Failure(str(bundle), error.errno, error.strerror or str(error))]
+    failures = []
+    for source, _target, why in error.args[0]:
+        number = re.match(r"\[Errno (\d+)\] ", str(why))
+        code = None if number is None else int(number.group(1))
+        failures.append(_Failure(str(source), code, str(why) if code is None else os.strerror(code)))
+    return failures
+
+
+def _not_copied(error: OSError, bundle: Path, directory: Path) -> BundleNotCopied:
+    """The refusal of a copy that failed: the disk full when any file's copy failed for want of space
+    (the room the bundle needs said), else the first file that failed and why; never the list itself."""
+    failures = _failures(error, bundle)
+    if any(failure.errno == errno.ENOSPC for failure in failures):
+        said: dict[str, int | str] = {"bundle": str(bundle), "needed": _megabytes(bundle), "folder": str(directory)}
+        return NoRoomForBundle.saying("models.no_room", **said)
+    first = failures[0]
+    return BundleNotCopied.saying("models.not_copied", file=first.file, folder=str(directory), reason=first.reason)
 
 
 def _megabytes(bundle: Path) -> int:
@@ -155,10 +186,7 @@ def install_bundle(
         try:
             _copy_durably(bundle, staging)
         except OSError as error:  # shutil.Error too: a full disk, above all
-            if _out_of_space(error):
-                said = {"bundle": str(bundle), "needed": _megabytes(bundle), "folder": str(directory)}
-                raise NoRoomForBundle.saying("models.no_room", **said) from None
-            raise BundleError(f"{bundle}: cannot be copied into {directory} ({error.strerror or error})") from None
+            raise _not_copied(error, bundle, directory) from None
         try:
             manifest = verify_bundle(staging, keys, threads)
         except BundleError as error:  # named as the technician gave it, not as its staging copy

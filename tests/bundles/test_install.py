@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import signal
@@ -315,3 +316,30 @@ def test_reinstalling_the_bundle_repairs_an_active_copy_without_its_manifest(dev
     assert run.stdout == f"{sentence('models.switched.repair', 'en', **said)}\n"
     assert not (kept / "manifest.json").exists()
     verify_bundle(installed / "melanoma", trusted_keys(directory / "trusted-keys"), threads=1)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_bundle_that_cannot_be_copied_names_its_first_failing_file_and_leaves_nothing(device, language):
+    """A file the copy could not read (here a link to nothing, as a stick's unreadable file is) printed
+    copytree's whole list of errors, a Python list of tuples, in English: now one sentence in the
+    device's language naming the file and why, with nothing left of the copy."""
+    directory, key, _trusted, first, config = device
+    in_language(config, language)
+    installed = directory / "installed"
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    (second / "reference" / "gone.png").symlink_to(directory / "nowhere.png")
+
+    run = edgescreen("models", "install", str(second), config=config)
+    assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
+    assert "[(" not in run.stderr and "Errno" not in run.stderr, run.stderr  # on main: copytree's list
+    said = {
+        "file": str(second / "reference" / "gone.png"),
+        "folder": str(installed),
+        "reason": "No such file or directory",
+    }
+    assert run.stderr.splitlines()[-1] == f"edgescreen: {sentence('models.not_copied', language, **said)}"
+    assert sorted(path.name for path in (installed / ".bundles").iterdir()) == [
+        Path(os.readlink(installed / "melanoma")).name
+    ]
+    assert active_manifest(installed, "melanoma").version == "1.0.0"
