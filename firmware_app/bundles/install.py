@@ -106,10 +106,15 @@ def _not_copied(error: OSError, bundle: Path, directory: Path) -> BundleNotCopie
     (the room the bundle needs said), else the first file that failed and why; never the list itself."""
     failures = _failures(error, bundle)
     if any(failure.errno == errno.ENOSPC for failure in failures):
-        said: dict[str, int | str] = {"bundle": str(bundle), "needed": _megabytes(bundle), "folder": str(directory)}
-        return NoRoomForBundle.saying("models.no_room", **said)
+        return _no_room(bundle, directory)
     first = failures[0]
     return BundleNotCopied.saying("models.not_copied", file=first.file, folder=str(directory), reason=first.reason)
+
+
+def _no_room(bundle: Path, directory: Path) -> NoRoomForBundle:
+    """The models disk too full for ``bundle``: said with the room its copy needs there."""
+    said: dict[str, int | str] = {"bundle": str(bundle), "needed": _megabytes(bundle), "folder": str(directory)}
+    return NoRoomForBundle.saying("models.no_room", **said)
 
 
 def _megabytes(bundle: Path) -> int:
@@ -117,12 +122,32 @@ def _megabytes(bundle: Path) -> int:
     return math.ceil(sum(path.stat().st_size for path in bundle.rglob("*") if path.is_file()) / 2**20)
 
 
-def _point(directory: Path, link_name: str, target: str) -> None:
-    """Make ``link_name`` point at ``target`` in one atomic rename."""
+def _point(directory: Path, links: dict[str, str]) -> None:
+    """Make each link name point at its target, in order, each in one atomic rename. Every new link is
+    made before the first rename: a disk too full for one (a symlink takes an inode) switches none."""
+    made = {name: _new_link(directory, target) for name, target in links.items()}
+    for name, temporary in made.items():
+        os.replace(temporary, directory / name)
+        fsync_directory(directory)
+
+
+def _new_link(directory: Path, target: str) -> Path:
     temporary = directory / f"{TEMPORARY_PREFIX}link-{uuid.uuid4().hex}"
     os.symlink(target, temporary)
-    os.replace(temporary, directory / link_name)
-    fsync_directory(directory)
+    return temporary
+
+
+def _switch(directory: Path, bundle: Path, manifest: Manifest, links: dict[str, str]) -> None:
+    """``_point`` for an install or a repair, whose copy is in the store: a disk that filled since the
+    copy (no room left for a link) is said as one too full for the bundle, nothing switched and the
+    copy removed, rather than a traceback and the copy left until the next install."""
+    try:
+        _point(directory, links)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        _remove_leftovers(directory, manifest.model_id)
+        raise _no_room(bundle, directory) from None
 
 
 def link_target(directory: Path, link_name: str) -> str | None:
@@ -192,7 +217,7 @@ def install_bundle(
         except BundleError as error:  # named as the technician gave it, not as its staging copy
             raise BundleError(str(error).replace(str(staging), str(bundle))) from None
         if _installed_from(link_target(directory, manifest.model_id), manifest):
-            return _repair(directory, staging, manifest, keys, threads)
+            return _repair(directory, bundle, staging, manifest, keys, threads)
         current = active_manifest(directory, manifest.model_id)
         if current is not None and version_key(manifest.version) < version_key(current.version) and not allow_downgrade:
             raise BundleError(
@@ -209,14 +234,15 @@ def install_bundle(
         if staging.exists():
             shutil.rmtree(staging)
     previous = link_target(directory, manifest.model_id)
-    if previous is not None:
-        _point(directory, _previous_name(manifest.model_id), previous)
-    _point(directory, manifest.model_id, f"{STORE}/{name}")
+    links = {} if previous is None else {_previous_name(manifest.model_id): previous}
+    _switch(directory, bundle, manifest, links | {manifest.model_id: f"{STORE}/{name}"})
     _remove_leftovers(directory, manifest.model_id)
     return Switch("install", manifest.model_id, manifest.version, manifest.digest, current and current.version)
 
 
-def _repair(directory: Path, staging: Path, manifest: Manifest, keys: dict[str, Any], threads: int) -> Switch | None:
+def _repair(
+    directory: Path, bundle: Path, staging: Path, manifest: Manifest, keys: dict[str, Any], threads: int
+) -> Switch | None:
     """Put the verified ``staging`` copy of the active bundle in place of the active copy when that one
     fails its check (a card edited after the install), ``None`` when it passes: comparing manifests
     alone said "nothing changed" and left the model refused, with nothing to roll back to.
@@ -234,7 +260,7 @@ def _repair(directory: Path, staging: Path, manifest: Manifest, keys: dict[str, 
     fresh = f"{STORE}/{_unique(_bundle_name(manifest))}"
     os.rename(staging, directory / fresh)
     fsync_directory(directory / STORE)
-    _point(directory, manifest.model_id, fresh)
+    _switch(directory, bundle, manifest, {manifest.model_id: fresh})
     set_aside = directory / STORE / _unique(f"{DAMAGED_PREFIX}{damaged.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
     os.rename(damaged, set_aside)
     fsync_directory(directory / STORE)
@@ -269,7 +295,6 @@ def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int)
         raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
     manifest = verify_bundle(directory / previous, keys, threads)
     current_version = read_manifest(directory / current).version
-    _point(directory, _previous_name(model_id), current)
-    _point(directory, model_id, previous)
+    _point(directory, {_previous_name(model_id): current, model_id: previous})
     _remove_leftovers(directory, model_id)
     return Switch("rollback", model_id, manifest.version, manifest.digest, current_version)

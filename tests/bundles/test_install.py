@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import shutil
@@ -26,7 +27,7 @@ from tests.bundles.kit import device_config, make_key, signed_bundle, with_versi
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.health.test_doctor import doctor
 from tests.mqtt_broker import wait_until
-from tests.records.kit import in_language
+from tests.records.kit import in_language, write_config
 from tests.test_cli import edgescreen
 
 
@@ -343,3 +344,37 @@ def test_a_bundle_that_cannot_be_copied_names_its_first_failing_file_and_leaves_
         Path(os.readlink(installed / "melanoma")).name
     ]
     assert active_manifest(installed, "melanoma").version == "1.0.0"
+
+
+def _inodes_used(directory: Path) -> int:
+    usage = os.statvfs(directory)
+    return usage.f_files - usage.f_ffree
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_disk_full_as_the_link_is_made_keeps_the_active_model_and_says_so(tmp_path, tiny_filesystem, language):
+    """The disk filled between the bundle's copy and its switch (here its last inode taken by the copy):
+    the new link could not be made, and the install stopped with a traceback, its copy left behind. Now
+    the models disk's full-disk sentence, the previous bundle still active and nothing of the new one kept."""
+    key, trusted = make_key(tmp_path)
+    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
+    second = with_version(first, tmp_path / "melanoma-1.1.0", "1.1.0", key)
+    installed = tiny_filesystem / "installed"
+    config = in_language(
+        write_config(tmp_path, 1, f'[models]\ndirectory = "{installed}"\ntrusted_keys = "{trusted}"\n'), language
+    )
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    before = sorted((installed / ".bundles").iterdir())
+    copy = 1 + len(list(second.rglob("*")))  # the staging folder, then each of the bundle's files and folders
+    room = f"remount,nr_inodes={_inodes_used(tiny_filesystem) + copy}"
+    subprocess.run(["mount", "-o", room, str(tiny_filesystem)], check=True)
+
+    run = edgescreen("models", "install", str(second), config=config)
+    assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr  # on main: OSError, Errno 28
+    needed = math.ceil(sum(path.stat().st_size for path in second.rglob("*") if path.is_file()) / 2**20)
+    said = sentence("models.no_room", language, bundle=str(second), needed=needed, folder=str(installed))
+    assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr
+    assert active_manifest(installed, "melanoma").version == "1.0.0"
+    assert not (installed / ".melanoma.previous").exists()
+    assert sorted((installed / ".bundles").iterdir()) == before
+    assert not list(installed.glob(".tmp-*"))
