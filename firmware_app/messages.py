@@ -422,6 +422,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{file} : ne peut pas être copié dans {folder} ({reason}) ; rien n'a été installé, le modèle actif "
         "n'a pas changé",
     },
+    # A damaged copy a repair set aside (bundles/install.py, damaged_copies), listed by ``edgescreen models``
+    # after the models: {size} in whole MB, rounded up; kept until the technician removes it.
+    "models.damaged_kept": {
+        "en": "{path}  DAMAGED COPY  {size} MB, kept for inspection by a repair; once inspected, remove it: "
+        "rm -r {path}",
+        "fr": "{path}  COPIE ENDOMMAGÉE  {size} Mo, conservée pour examen par une réparation ; une fois "
+        "examinée, supprimez-la : rm -r {path}",
+    },
     "models.already_active": {
         "en": "{bundle}: already the active model; nothing changed",
         "fr": "{bundle} : c'est déjà le modèle actif ; rien n'a changé",

@@ -117,8 +117,15 @@ def _no_room(bundle: Path, directory: Path) -> NoRoomForBundle:
     return NoRoomForBundle.saying("models.no_room", **said)
 
 
+def damaged_copies(directory: Path) -> dict[Path, int]:
+    """The damaged copies repairs set aside, each with its size in whole MB: kept for the technician to
+    inspect, never removed by an install, so they are listed (``edgescreen models``) until removed."""
+    store = directory / STORE
+    return {copy: _megabytes(copy) for copy in sorted(store.glob(f"{DAMAGED_PREFIX}*"))} if store.is_dir() else {}
+
+
 def _megabytes(bundle: Path) -> int:
-    """The bundle's size in whole MB, rounded up: the room its copy needs."""
+    """The bundle's size in whole MB, rounded up: the room its copy needs, or a kept copy takes."""
     return math.ceil(sum(path.stat().st_size for path in bundle.rglob("*") if path.is_file()) / 2**20)
 
 

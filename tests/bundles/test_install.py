@@ -378,3 +378,25 @@ def test_a_disk_full_as_the_link_is_made_keeps_the_active_model_and_says_so(tmp_
     assert not (installed / ".melanoma.previous").exists()
     assert sorted((installed / ".bundles").iterdir()) == before
     assert not list(installed.glob(".tmp-*"))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_models_lists_the_damaged_copies_kept_with_their_size_and_how_to_remove_them(device, language):
+    """A repair keeps the damaged copy for inspection, and nothing ever removed it nor said it was
+    there: each repair left a whole bundle's megabytes on the device's card, unseen."""
+    directory, _key, trusted, first, config = device
+    in_language(config, language)
+    installed = directory / "installed"
+    install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
+    (installed / "melanoma" / "manifest.json").unlink()
+    install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
+    (kept,) = (installed / ".bundles").glob(".damaged-*")
+
+    listing = edgescreen("models", config=config)
+    size = math.ceil(sum(path.stat().st_size for path in kept.rglob("*") if path.is_file()) / 2**20)
+    said = sentence("models.damaged_kept", language, path=str(kept), size=size)
+    assert said in listing.stdout.splitlines(), listing.stdout  # on main: not there
+    as_json = edgescreen("models", "--json", config=config)
+    assert said in as_json.stderr.splitlines() and str(kept) not in as_json.stdout
+    shutil.rmtree(kept)
+    assert str(kept) not in edgescreen("models", config=config).stdout
