@@ -16,6 +16,7 @@ from typing import Any
 
 from firmware_app import __version__
 from firmware_app.app import build_camera, model_folder, open_store, profile_misfit, recording_pipeline, run_sync
+from firmware_app.bundles.install import damaged_copies
 from firmware_app.bundles.manifest import is_signed_bundle, load_installed
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError, ProfileMisfit
@@ -473,11 +474,11 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
             print(_model_line(s, language))
     # No card where a modality's model is configured: what the loader refuses as ``ModelMissing``.
     missing = [modality for modality in MODALITIES if not (model_folder(config.models, modality) / CARD_FILE).is_file()]
-    for modality in missing:  # with --json on stderr: stdout keeps one object per installed model
-        print(
-            _missing_line(modality, model_folder(config.models, modality), language),
-            file=sys.stderr if args.json else sys.stdout,
-        )
+    beside = sys.stderr if args.json else sys.stdout  # with --json: stdout keeps one object per installed model
+    for modality in missing:
+        print(_missing_line(modality, model_folder(config.models, modality), language), file=beside)
+    for copy, size in damaged_copies(directory).items():
+        print(sentence("models.damaged_kept", language, path=str(copy), size=size), file=beside)
     return 0 if model_dirs and all(s["verified"] for s in summaries) and not missing else 1
 
 

@@ -416,6 +416,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{bundle} : le disque est plein, {needed} Mo nécessaires sur {folder} : libérez de la place, puis "
         "installez à nouveau ; le modèle actif n'a pas changé",
     },
+    # ``models install`` whose copy onto the models' disk failed otherwise (bundles/install.py, BundleNotCopied):
+    # {file}, the first file it failed on; {reason}, the system's own English words for why.
+    "models.not_copied": {
+        "en": "{file}: cannot be copied into {folder} ({reason}); nothing was installed, the active model is unchanged",
+        "fr": "{file} : ne peut pas être copié dans {folder} ({reason}) ; rien n'a été installé, le modèle actif "
+        "n'a pas changé",
+    },
+    # A damaged copy a repair set aside (bundles/install.py, damaged_copies), listed by ``edgescreen models``
+    # after the models: {size} in whole MB, rounded up; kept until the technician removes it.
+    "models.damaged_kept": {
+        "en": "{path}  DAMAGED COPY  {size} MB, kept for inspection by a repair; once inspected, remove it: "
+        "rm -r {path}",
+        "fr": "{path}  COPIE ENDOMMAGÉE  {size} Mo, conservée pour examen par une réparation ; une fois "
+        "examinée, supprimez-la : rm -r {path}",
+    },
     "models.already_active": {
         "en": "{bundle}: already the active model; nothing changed",
         "fr": "{bundle} : c'est déjà le modèle actif ; rien n'a changé",

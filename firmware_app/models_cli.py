@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from firmware_app.app import open_store
-from firmware_app.bundles.install import Switch, active_manifest, exclusive, install_bundle, rollback
+from firmware_app.bundles.install import Switch, exclusive, install_bundle, link_target, rollback
 from firmware_app.bundles.keys import generate_key, load_private_key, trusted_keys
 from firmware_app.bundles.manifest import read_manifest, sign_bundle, verify_bundle
 from firmware_app.config import Config
@@ -72,7 +72,7 @@ def audited(config: Config) -> Iterator[Callable[[Switch], None]]:
 
 def cmd_install(config: Config, args: argparse.Namespace) -> int:
     keys = trusted_keys(config.models.trusted_keys)
-    active_manifest(config.models.directory, read_manifest(args.bundle).model_id)  # refuses a plain folder, unwritten
+    link_target(config.models.directory, read_manifest(args.bundle).model_id)  # refuses a plain folder, unwritten
     with audited(config) as record, exclusive(config.models.directory):
         switch = install_bundle(
             args.bundle, config.models.directory, keys, config.models.threads, allow_downgrade=args.allow_downgrade

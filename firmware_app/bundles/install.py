@@ -21,6 +21,7 @@ import errno
 import fcntl
 import math
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -38,11 +39,17 @@ STORE = ".bundles"
 TEMPORARY_PREFIX = ".tmp-"
 DAMAGED_PREFIX = ".damaged-"
 LOCK_FILE = ".lock"
+UNIQUE_DIGITS = 8  # the hex digits that make a repair's names its own (``_unique``)
 
 
-class NoRoomForBundle(BundleError, RequestRefused):
+class BundleNotCopied(BundleError, RequestRefused):
+    """The bundle's copy onto the models' disk failed, so nothing was installed: said in the device's
+    language (``own_words``) with the file it failed on and why, and refused as a bundle is."""
+
+
+class NoRoomForBundle(BundleNotCopied):
     """The models' disk cannot hold the bundle: a refusal about the device's own drive, said in its
-    language with the room the bundle needs there (``own_words``), and refused as a bundle is."""
+    language with the room the bundle needs there."""
 
 
 @dataclass(frozen=True)
@@ -71,28 +78,89 @@ def _copy_durably(source: Path, target: Path) -> None:
     fsync_directory(target)
 
 
-def _out_of_space(error: OSError) -> bool:
-    """Whether the copy failed for want of space: an ``OSError`` says so by its errno, copytree's
-    ``shutil.Error`` only in the words of each file's error it gathered (made by the same strerror)."""
-    if isinstance(error, shutil.Error):
-        return any(os.strerror(errno.ENOSPC) in str(why) for *_, why in error.args[0])
-    return error.errno == errno.ENOSPC
+@dataclass(frozen=True)
+class _Failure:
+    """A file the copy failed on, and why (``errno`` ``None`` when the reason names none)."""
+
+    file: str
+    errno: int | None
+    reason: str
+
+
+def _failures(error: OSError, bundle: Path) -> list[_Failure]:
+    """What the copy failed on: an ``OSError``'s one (the bundle itself, its folder not made), or each
+    file copytree's ``shutil.Error`` gathered, whose reason it keeps as text only ("[Errno 2] No such
+    file or directory: '...'"), so the errno is read back from it and said as the system says it."""
+    if not isinstance(error, shutil.Error):
+        return [_Failure(str(bundle), error.errno, error.strerror or str(error))]
+    failures = []
+    for source, _target, why in error.args[0]:
+        number = re.match(r"\[Errno (\d+)\] ", str(why))
+        code = None if number is None else int(number.group(1))
+        failures.append(_Failure(str(source), code, str(why) if code is None else os.strerror(code)))
+    return failures
+
+
+def _not_copied(error: OSError, bundle: Path, directory: Path) -> BundleNotCopied:
+    """The refusal of a copy that failed: the disk full when any file's copy failed for want of space
+    (the room the bundle needs said), else the first file that failed and why; never the list itself."""
+    failures = _failures(error, bundle)
+    if any(failure.errno == errno.ENOSPC for failure in failures):
+        return _no_room(bundle, directory)
+    first = failures[0]
+    return BundleNotCopied.saying("models.not_copied", file=first.file, folder=str(directory), reason=first.reason)
+
+
+def _no_room(bundle: Path, directory: Path) -> NoRoomForBundle:
+    """The models disk too full for ``bundle``: said with the room its copy needs there."""
+    said: dict[str, int | str] = {"bundle": str(bundle), "needed": _megabytes(bundle), "folder": str(directory)}
+    return NoRoomForBundle.saying("models.no_room", **said)
+
+
+def damaged_copies(directory: Path) -> dict[Path, int]:
+    """The damaged copies repairs set aside, each with its size in whole MB: kept for the technician to
+    inspect, never removed by an install, so they are listed (``edgescreen models``) until removed."""
+    store = directory / STORE
+    return {copy: _megabytes(copy) for copy in sorted(store.glob(f"{DAMAGED_PREFIX}*"))} if store.is_dir() else {}
 
 
 def _megabytes(bundle: Path) -> int:
-    """The bundle's size in whole MB, rounded up: the room its copy needs."""
+    """The bundle's size in whole MB, rounded up: the room its copy needs, or a kept copy takes."""
     return math.ceil(sum(path.stat().st_size for path in bundle.rglob("*") if path.is_file()) / 2**20)
 
 
-def _point(directory: Path, link_name: str, target: str) -> None:
-    """Make ``link_name`` point at ``target`` in one atomic rename."""
+def _point(directory: Path, links: dict[str, str]) -> None:
+    """Make each link name point at its target, in order, each in one atomic rename. Every new link is
+    made before the first rename: a disk too full for one (a symlink takes an inode) switches none."""
+    made = {name: _new_link(directory, target) for name, target in links.items()}
+    for name, temporary in made.items():
+        os.replace(temporary, directory / name)
+        fsync_directory(directory)
+
+
+def _new_link(directory: Path, target: str) -> Path:
     temporary = directory / f"{TEMPORARY_PREFIX}link-{uuid.uuid4().hex}"
     os.symlink(target, temporary)
-    os.replace(temporary, directory / link_name)
-    fsync_directory(directory)
+    return temporary
 
 
-def _link_target(directory: Path, link_name: str) -> str | None:
+def _switch(directory: Path, bundle: Path, manifest: Manifest, links: dict[str, str]) -> None:
+    """``_point`` for an install or a repair, whose copy is in the store: a disk that filled since the
+    copy (no room left for a link) is said as one too full for the bundle, nothing switched and the
+    copy removed, rather than a traceback and the copy left until the next install."""
+    try:
+        _point(directory, links)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        _remove_leftovers(directory, manifest.model_id)
+        raise _no_room(bundle, directory) from None
+
+
+def link_target(directory: Path, link_name: str) -> str | None:
+    """Where ``link_name`` points, ``None`` when it is not there; a plain folder in its place is refused:
+    nothing of a checkout's models is overwritten, and nothing is read from the bundle it names (a
+    damaged copy, its manifest gone, is for its install to repair)."""
     link = directory / link_name
     if link.is_symlink():
         return os.readlink(link)
@@ -111,7 +179,7 @@ def _previous_name(model_id: str) -> str:
 def _remove_leftovers(directory: Path, model_id: str) -> None:
     """Delete interrupted installs' temporary files and bundles no link names any more."""
     store = directory / STORE
-    kept = {_link_target(directory, name) for name in (model_id, _previous_name(model_id))}
+    kept = {link_target(directory, name) for name in (model_id, _previous_name(model_id))}
     for path in [*directory.glob(f"{TEMPORARY_PREFIX}*"), *store.glob("*")]:
         is_ours = path.name.startswith((TEMPORARY_PREFIX, f"{model_id}-"))
         if is_ours and f"{STORE}/{path.name}" not in kept:
@@ -131,7 +199,7 @@ def exclusive(directory: Path) -> Iterator[None]:
 
 
 def active_manifest(directory: Path, model_id: str) -> Manifest | None:
-    target = _link_target(directory, model_id)
+    target = link_target(directory, model_id)
     return None if target is None else read_manifest(directory / target)
 
 
@@ -150,17 +218,14 @@ def install_bundle(
         try:
             _copy_durably(bundle, staging)
         except OSError as error:  # shutil.Error too: a full disk, above all
-            if _out_of_space(error):
-                said = {"bundle": str(bundle), "needed": _megabytes(bundle), "folder": str(directory)}
-                raise NoRoomForBundle.saying("models.no_room", **said) from None
-            raise BundleError(f"{bundle}: cannot be copied into {directory} ({error.strerror or error})") from None
+            raise _not_copied(error, bundle, directory) from None
         try:
             manifest = verify_bundle(staging, keys, threads)
         except BundleError as error:  # named as the technician gave it, not as its staging copy
             raise BundleError(str(error).replace(str(staging), str(bundle))) from None
+        if _installed_from(link_target(directory, manifest.model_id), manifest):
+            return _repair(directory, bundle, staging, manifest, keys, threads)
         current = active_manifest(directory, manifest.model_id)
-        if current is not None and current.digest == manifest.digest:
-            return _repair(directory, staging, manifest, keys, threads)
         if current is not None and version_key(manifest.version) < version_key(current.version) and not allow_downgrade:
             raise BundleError(
                 f"{bundle}: {manifest.model_id} {manifest.version} is older than the active {current.version}; "
@@ -175,15 +240,16 @@ def install_bundle(
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    previous = _link_target(directory, manifest.model_id)
-    if previous is not None:
-        _point(directory, _previous_name(manifest.model_id), previous)
-    _point(directory, manifest.model_id, f"{STORE}/{name}")
+    previous = link_target(directory, manifest.model_id)
+    links = {} if previous is None else {_previous_name(manifest.model_id): previous}
+    _switch(directory, bundle, manifest, links | {manifest.model_id: f"{STORE}/{name}"})
     _remove_leftovers(directory, manifest.model_id)
     return Switch("install", manifest.model_id, manifest.version, manifest.digest, current and current.version)
 
 
-def _repair(directory: Path, staging: Path, manifest: Manifest, keys: dict[str, Any], threads: int) -> Switch | None:
+def _repair(
+    directory: Path, bundle: Path, staging: Path, manifest: Manifest, keys: dict[str, Any], threads: int
+) -> Switch | None:
     """Put the verified ``staging`` copy of the active bundle in place of the active copy when that one
     fails its check (a card edited after the install), ``None`` when it passes: comparing manifests
     alone said "nothing changed" and left the model refused, with nothing to roll back to.
@@ -201,7 +267,7 @@ def _repair(directory: Path, staging: Path, manifest: Manifest, keys: dict[str, 
     fresh = f"{STORE}/{_unique(_bundle_name(manifest))}"
     os.rename(staging, directory / fresh)
     fsync_directory(directory / STORE)
-    _point(directory, manifest.model_id, fresh)
+    _switch(directory, bundle, manifest, {manifest.model_id: fresh})
     set_aside = directory / STORE / _unique(f"{DAMAGED_PREFIX}{damaged.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
     os.rename(damaged, set_aside)
     fsync_directory(directory / STORE)
@@ -213,20 +279,29 @@ def _bundle_name(manifest: Manifest) -> str:
     return f"{manifest.model_id}-{manifest.version}-{manifest.digest[:12]}"
 
 
+def _installed_from(target: str | None, manifest: Manifest) -> bool:
+    """Whether the active copy at ``target`` was installed from the bundle of ``manifest``, by the name
+    its install gave it (``_bundle_name``, a repair's ``_unique`` after it): what its own manifest says
+    now proves nothing, a changed manifest naming another digest, and it is checked in full (``_repair``)."""
+    if target is None:
+        return False
+    unique = f"(-[0-9a-f]{{{UNIQUE_DIGITS}}})?"
+    return re.fullmatch(re.escape(_bundle_name(manifest)) + unique, Path(target).name) is not None
+
+
 def _unique(name: str) -> str:
     """``name`` made a repair's own: the same bundle can be repaired again, within the same second too."""
-    return f"{name}-{uuid.uuid4().hex[:8]}"
+    return f"{name}-{uuid.uuid4().hex[:UNIQUE_DIGITS]}"
 
 
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:
     """Make the previous bundle active again (verified first), and the current one the previous."""
-    previous = _link_target(directory, _previous_name(model_id))
-    current = _link_target(directory, model_id)
+    previous = link_target(directory, _previous_name(model_id))
+    current = link_target(directory, model_id)
     if previous is None or current is None:
         raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
     manifest = verify_bundle(directory / previous, keys, threads)
     current_version = read_manifest(directory / current).version
-    _point(directory, _previous_name(model_id), current)
-    _point(directory, model_id, previous)
+    _point(directory, {_previous_name(model_id): current, model_id: previous})
     _remove_leftovers(directory, model_id)
     return Switch("rollback", model_id, manifest.version, manifest.digest, current_version)

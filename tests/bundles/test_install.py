@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import random
 import shutil
 import signal
@@ -25,7 +27,7 @@ from tests.bundles.kit import device_config, make_key, signed_bundle, with_versi
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.health.test_doctor import doctor
 from tests.mqtt_broker import wait_until
-from tests.records.kit import in_language
+from tests.records.kit import in_language, write_config
 from tests.test_cli import edgescreen
 
 
@@ -271,3 +273,130 @@ def test_sigkill_at_20_random_instants_always_leaves_a_verifiable_active_model(d
     assert finished.returncode == 0, finished.stderr
     assert not list(installed.glob(".tmp-*")) and not list((installed / ".bundles").glob(".tmp-*"))
     assert len(list((installed / ".bundles").iterdir())) == 2
+
+
+def test_reinstalling_the_bundle_repairs_an_active_copy_whose_manifest_was_changed(device):
+    """An edited manifest (a looser score_steps) no longer had the digest of the bundle given, so its
+    reinstall took the upgrade path: the damaged copy became the one ``rollback`` returns to. Its
+    manifest fails its signature as any changed file fails its hash: the install repairs it."""
+    directory, _key, _trusted, first, config = device
+    installed = directory / "installed"
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    manifest = installed / "melanoma" / "manifest.json"
+    edited = manifest.read_text().replace('"score_steps": 3', '"score_steps": 8', 1)
+    assert edited != manifest.read_text()
+    manifest.write_text(edited)
+
+    run = edgescreen("models", "install", str(first), config=config)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("repair: melanoma 1.0.0 is active again"), run.stdout  # on main: "install"
+    assert "the manifest was changed" in run.stdout
+    (kept,) = (installed / ".bundles").glob(".damaged-*")
+    assert (kept / "manifest.json").read_text() == edited
+    assert not (installed / ".melanoma.previous").exists()  # on main: it named the damaged copy
+    assert manifest.read_bytes() == (first / "manifest.json").read_bytes()
+    assert [(c["action"], c["previous_version"]) for c in model_changes(directory)] == [
+        ("install", None),
+        ("repair", None),
+    ]
+
+
+def test_reinstalling_the_bundle_repairs_an_active_copy_without_its_manifest(device):
+    """An installed copy whose manifest.json was removed made every install of its bundle stop at once,
+    "no readable manifest.json": the one remedy doctor gives could not mend it."""
+    directory, _key, _trusted, first, config = device
+    installed = directory / "installed"
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    (installed / "melanoma" / "manifest.json").unlink()
+
+    run = edgescreen("models", "install", str(first), config=config)
+    assert run.returncode == 0, run.stderr  # on main: 3, "no readable manifest.json"
+    (kept,) = (installed / ".bundles").glob(".damaged-*")
+    reason = f"{installed / 'melanoma'}: no readable manifest.json, so it cannot be verified"
+    said = {"model": "melanoma", "version": "1.0.0", "reason": reason, "kept": str(kept)}
+    assert run.stdout == f"{sentence('models.switched.repair', 'en', **said)}\n"
+    assert not (kept / "manifest.json").exists()
+    verify_bundle(installed / "melanoma", trusted_keys(directory / "trusted-keys"), threads=1)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_bundle_that_cannot_be_copied_names_its_first_failing_file_and_leaves_nothing(device, language):
+    """A file the copy could not read (here a link to nothing, as a stick's unreadable file is) printed
+    copytree's whole list of errors, a Python list of tuples, in English: now one sentence in the
+    device's language naming the file and why, with nothing left of the copy."""
+    directory, key, _trusted, first, config = device
+    in_language(config, language)
+    installed = directory / "installed"
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    (second / "reference" / "gone.png").symlink_to(directory / "nowhere.png")
+
+    run = edgescreen("models", "install", str(second), config=config)
+    assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
+    assert "[(" not in run.stderr and "Errno" not in run.stderr, run.stderr  # on main: copytree's list
+    said = {
+        "file": str(second / "reference" / "gone.png"),
+        "folder": str(installed),
+        "reason": "No such file or directory",
+    }
+    assert run.stderr.splitlines()[-1] == f"edgescreen: {sentence('models.not_copied', language, **said)}"
+    assert sorted(path.name for path in (installed / ".bundles").iterdir()) == [
+        Path(os.readlink(installed / "melanoma")).name
+    ]
+    assert active_manifest(installed, "melanoma").version == "1.0.0"
+
+
+def _inodes_used(directory: Path) -> int:
+    usage = os.statvfs(directory)
+    return usage.f_files - usage.f_ffree
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_disk_full_as_the_link_is_made_keeps_the_active_model_and_says_so(tmp_path, tiny_filesystem, language):
+    """The disk filled between the bundle's copy and its switch (here its last inode taken by the copy):
+    the new link could not be made, and the install stopped with a traceback, its copy left behind. Now
+    the models disk's full-disk sentence, the previous bundle still active and nothing of the new one kept."""
+    key, trusted = make_key(tmp_path)
+    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
+    second = with_version(first, tmp_path / "melanoma-1.1.0", "1.1.0", key)
+    installed = tiny_filesystem / "installed"
+    config = in_language(
+        write_config(tmp_path, 1, f'[models]\ndirectory = "{installed}"\ntrusted_keys = "{trusted}"\n'), language
+    )
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    before = sorted((installed / ".bundles").iterdir())
+    copy = 1 + len(list(second.rglob("*")))  # the staging folder, then each of the bundle's files and folders
+    room = f"remount,nr_inodes={_inodes_used(tiny_filesystem) + copy}"
+    subprocess.run(["mount", "-o", room, str(tiny_filesystem)], check=True)
+
+    run = edgescreen("models", "install", str(second), config=config)
+    assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr  # on main: OSError, Errno 28
+    needed = math.ceil(sum(path.stat().st_size for path in second.rglob("*") if path.is_file()) / 2**20)
+    said = sentence("models.no_room", language, bundle=str(second), needed=needed, folder=str(installed))
+    assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr
+    assert active_manifest(installed, "melanoma").version == "1.0.0"
+    assert not (installed / ".melanoma.previous").exists()
+    assert sorted((installed / ".bundles").iterdir()) == before
+    assert not list(installed.glob(".tmp-*"))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_models_lists_the_damaged_copies_kept_with_their_size_and_how_to_remove_them(device, language):
+    """A repair keeps the damaged copy for inspection, and nothing ever removed it nor said it was
+    there: each repair left a whole bundle's megabytes on the device's card, unseen."""
+    directory, _key, trusted, first, config = device
+    in_language(config, language)
+    installed = directory / "installed"
+    install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
+    (installed / "melanoma" / "manifest.json").unlink()
+    install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
+    (kept,) = (installed / ".bundles").glob(".damaged-*")
+
+    listing = edgescreen("models", config=config)
+    size = math.ceil(sum(path.stat().st_size for path in kept.rglob("*") if path.is_file()) / 2**20)
+    said = sentence("models.damaged_kept", language, path=str(kept), size=size)
+    assert said in listing.stdout.splitlines(), listing.stdout  # on main: not there
+    as_json = edgescreen("models", "--json", config=config)
+    assert said in as_json.stderr.splitlines() and str(kept) not in as_json.stdout
+    shutil.rmtree(kept)
+    assert str(kept) not in edgescreen("models", config=config).stdout
