@@ -291,15 +291,15 @@ def sync_status(records: Records) -> dict[str, Any]:
     backlog, state = outbox.backlog(), outbox.state()
     photos = UploadQueue(records).backlog()
     now = records.clock()  # the clock the results were queued by (a test's own)
-    ages = unsent_ages(records.connection, now)
+    ages = unsent_ages(records)
     return {
         "connection": _connection(state, now),
         "connection_since": state.get("connection_since"),
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,
         "oldest_unsent": backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else None,
-        # Of the oldest unsent result dated at a time that can be true (records.store.unsent_ages);
-        # those dated by a wrong clock (before the build, after now) are counted apart: no age, never 0.
+        # Of the oldest unsent result that has an age (records.store.unsent_ages: this boot's by a clock
+        # never set); those of another boot dated by a clock not synchronised are counted apart: never 0.
         "oldest_unsent_age_s": round(ages.oldest.total_seconds()) if ages.oldest is not None else None,
         "undated_unsent": ages.undated,
         "sent": backlog.sent,

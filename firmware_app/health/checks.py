@@ -428,7 +428,7 @@ def check_backlog(
     days = (sync["oldest_unsent_age_s"] or 0) // 86400
     if days >= BACKLOG_WARNING_DAYS:
         return _check("backlog", Level.AMBER, count=count, days=days)
-    if sync["undated_unsent"]:  # dated by a wrong clock: how long they waited cannot be told, so never "fresh"
+    if sync["undated_unsent"]:  # of an earlier boot, on an unset clock: no age can be told, so never "fresh"
         return _check("backlog", Level.AMBER, "undated", count=count)
     if sync["erasure_requests"]:  # the station keeps an erased patient's results until they are sent
         if sync["erasures_refused"]:  # by the site broker's ACL, older than them: no network sends them

@@ -49,7 +49,6 @@ from firmware_app.records.store import (
     RECORD_OVERHEAD_BYTES,
     WAL_HEADROOM_BYTES,
     Records,
-    age_cutoff,
     oldest_past_age,
 )
 from firmware_app.records.witness import current, find_loss, note_loss, read_witness, witnesses
@@ -118,8 +117,7 @@ def disk_check(config: Config) -> Check:
 
 def backlog_check(config: Config, records: Records, sync: dict[str, Any]) -> Check:
     """The outbox against its caps, the age cap asked as a recording asks it (``oldest_past_age``)."""
-    max_age = timedelta(days=config.sync.outbox_max_age_days)
-    past = oldest_past_age(records.connection, age_cutoff(records.trusted_now(), max_age))
+    past = oldest_past_age(records, timedelta(days=config.sync.outbox_max_age_days))
     cap = None if past is None else config.sync.outbox_max_age_days
     return check_backlog(sync, config.sync.outbox_max_rows, config.sync.overflow_policy == "refuse", cap)
 

@@ -9,18 +9,22 @@ hand-set clock can be off by years. Two facts bound what a reading can be:
 - the kernel's own verdict (``adjtimex``): whether NTP (or PTP, GPS...) keeps the clock in step.
   ``settimeofday`` (``date -s``) marks the clock unsynchronised, so a hand-set clock is seen as such.
 
-Ages decide the outbox age cap and the image purge: they are measured only on a synchronised clock,
-and only from stored times read on one, after the build (``records.store.past_age``): a device stored
-for months boots on its last saved time, and dates its screenings months early until NTP answers.
+Ages decide the outbox age cap and the image purge: by the wall clock they are measured only on a
+synchronised clock, and only from stored times read on one, after the build (``records.store.past_age``):
+a device stored for months boots on its last saved time, and dates its screenings months early until
+NTP answers. An unsent result of this boot is aged by ``boot_time`` instead (``records.store.QUEUED_AGE``).
 
 The kernel's boot id tells what no timestamp can once the clock has stepped: that a screening was
-recorded since the device last started (the nurse's Today, records/worklist.py).
+recorded since the device last started (the nurse's Today, records/worklist.py). Within one boot,
+``boot_time`` (CLOCK_BOOTTIME) is a clock that is never set: two of its readings give a true age
+whatever the wall clock did between them, synchronised or not.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import time
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -70,6 +74,13 @@ def current_boot() -> str:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         return ""
+
+
+def boot_time() -> float:
+    """Seconds since this boot, suspend included (CLOCK_BOOTTIME): never set, by NTP or by hand, so an
+    age within one boot is exact on a device whose wall clock was months off or is never synchronised.
+    The monotonic clock where there is none (not Linux, where ``current_boot`` is ``""`` anyway)."""
+    return time.clock_gettime(getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC))
 
 
 def reading_state(moment: datetime, now: datetime, synchronised: bool) -> ClockState:

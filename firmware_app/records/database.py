@@ -258,6 +258,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             results TEXT NOT NULL DEFAULT '[]'
         )""",
     ),
+    # The boot each unsent row was queued on and CLOCK_BOOTTIME then (records/clock.py ``boot_time``):
+    # a row of this boot is aged on that clock, never set, so a backlog dated months early on a clock
+    # not yet synchronised reads its true age once NTP steps the clock, and a device that never has a
+    # time server still ages its results (``records.store.QUEUED_AGE``). Indexed as queued_at is, for
+    # the age cap every recording asks. NULL for the rows queued before: aged by their dates as before.
+    (
+        "ALTER TABLE outbox ADD COLUMN queued_boot TEXT",
+        "ALTER TABLE outbox ADD COLUMN queued_boottime REAL",
+        "CREATE INDEX outbox_unsent_boottime ON outbox(queued_boot, queued_boottime) WHERE sent_at IS NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

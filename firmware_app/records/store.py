@@ -34,6 +34,7 @@ from firmware_app.records.clock import (
     BUILD_DATE,
     FUTURE_TOLERANCE,
     ClockState,
+    boot_time,
     current_boot,
     kernel_clock_synchronised,
     reading_state,
@@ -247,7 +248,8 @@ class Records:
     only read or act on records already made): ``records/presence.py``. A writer keeps the ``marker``
     naming them (a staged copy, a restore's, passes none).
     ``identity``: the config's device and site, kept as the records' own if they have none yet
-    (``records/identity.py``).
+    (``records/identity.py``). ``boot`` and ``boottime``: the kernel's boot id, and its clock that
+    nothing sets (``records/clock.py``), by which a result queued on this boot is aged.
     """
 
     def __init__(
@@ -263,11 +265,13 @@ class Records:
         identity: Identity | None = None,
         marker: Path | None = None,
         alone: bool = False,
+        boottime: Callable[[], float] = boot_time,
     ) -> None:
         self.path = database
         self.clock = clock
         self.synchronised = synchronised
         self.boot = boot
+        self.boottime = boottime
         self.read_only = read_only
         require_records(database, key_file, first_start=not (read_only or must_exist), marker=marker)
         self.connection = open_database(database, read_only, alone)
@@ -449,14 +453,20 @@ def age_cutoff(trusted_now: datetime | None, max_age: timedelta) -> str:
 
 def past_age(moment: str, clock: str) -> str:
     """SQL, true when the stored time ``moment``, read on a clock in the state ``clock`` (both columns
-    or expressions), is before ``:cutoff`` (``age_cutoff``) and counts as an age: read on a synchronised
-    clock, after the build (``:since``, ``age_bounds``). The one rule of the records' ages.
+    or expressions), is before ``:cutoff`` (``age_cutoff``) and counts as an age (``dated``)."""
+    return f"({dated(moment, clock)} AND {moment} < :cutoff)"
+
+
+def dated(moment: str, clock: str) -> str:
+    """SQL, true when the stored time ``moment``, read on a clock in the state ``clock``, counts as an
+    age by the wall clock: read on a synchronised clock, after the build (``:since``, ``age_bounds``).
+    The records' rule for a time of another boot, or of none kept (``QUEUED_AGE`` for this boot's).
 
     A time read on a clock the kernel did not call synchronised is never aged, however it compares: a
     device stored for months boots on its last saved time and dates a campaign months early, which, once
     NTP sets the clock, read as months old and dropped results unsent or refused every screening. A time
     kept before the records kept its clock's state (``clock`` NULL) is aged as it always was."""
-    return f"({moment} >= :since AND {moment} < :cutoff AND coalesce({clock}, 'synchronised') = 'synchronised')"
+    return f"({moment} >= :since AND coalesce({clock}, 'synchronised') = 'synchronised')"
 
 
 def age_bounds(cutoff: str) -> dict[str, str]:
@@ -466,43 +476,74 @@ def age_bounds(cutoff: str) -> dict[str, str]:
 
 # The state of the clock an outbox row was queued on: its screening's (``DurableRecorder``), read at once.
 QUEUED_CLOCK = "(SELECT clock FROM screening WHERE screening.result_id = outbox.result_id)"
-# An unsent row past the outbox's age cap (the parameters of ``age_bounds``).
-QUEUED_PAST_AGE = past_age("queued_at", QUEUED_CLOCK)
+# An unsent row queued on this boot (``:boot``): its age is read on CLOCK_BOOTTIME (``queued_boottime``),
+# which nothing sets, so it is exact whatever the wall clock did since, synchronised or never.
+THIS_BOOT = "queued_boot = :boot"
+# An unsent row's age in seconds, NULL when it has none: of this boot, by CLOCK_BOOTTIME (``:boottime``
+# now); of another (or queued before the boot was kept), by the wall clock (``:now``) when its time
+# counts (``dated``) and is not in the future (``:until``). The one rule of how long a result waited.
+QUEUED_AGE = (
+    f"CASE WHEN {THIS_BOOT} THEN max(0, :boottime - queued_boottime) "
+    f"WHEN {dated('queued_at', QUEUED_CLOCK)} AND queued_at <= :until "
+    "THEN max(0, (julianday(:now) - julianday(queued_at)) * 86400) END"
+)
+# An unsent row past the outbox's age cap (``cap_bounds``): ``QUEUED_AGE`` over it, asked as two ranges
+# each of an index (``oldest_past_age``), as every recording asks it; the wall clock's only when it is
+# trusted now (``age_cutoff``: a clock set a year ahead must age nothing).
+THIS_BOOT_PAST_AGE = f"({THIS_BOOT} AND queued_boottime < :boot_cutoff)"
+OTHER_BOOT_PAST_AGE = f"(queued_boot IS NOT :boot AND {past_age('queued_at', QUEUED_CLOCK)})"
+QUEUED_PAST_AGE = f"({THIS_BOOT_PAST_AGE} OR {OTHER_BOOT_PAST_AGE})"
 
 
-def oldest_past_age(db: sqlite3.Connection, cutoff: str) -> str | None:
-    """When the oldest unsent result past the age cap (``age_cutoff``) was queued, or ``None``.
-    Only rows queued on a synchronised clock at a time that can be true count (``past_age``): a clock
-    in 1970, or months behind, then set right, ages nothing. The recording's cap and the readiness
+def boot_bounds(records: Records) -> dict[str, Any]:
+    """This boot's id and CLOCK_BOOTTIME now, the parameters ``THIS_BOOT`` and ``QUEUED_AGE`` read by.
+    Without a boot id (not Linux) no row is of this boot: ``NULL`` equals nothing."""
+    return {"boot": records.boot() or None, "boottime": records.boottime()}
+
+
+def cap_bounds(records: Records, max_age: timedelta) -> dict[str, Any]:
+    """The parameters of ``QUEUED_PAST_AGE``: older than ``max_age`` by either clock."""
+    bounds = boot_bounds(records)
+    cutoff = age_cutoff(records.trusted_now(), max_age)
+    return {**age_bounds(cutoff), **bounds, "boot_cutoff": bounds["boottime"] - max_age.total_seconds()}
+
+
+def oldest_past_age(records: Records, max_age: timedelta) -> str | None:
+    """When the oldest unsent result past the age cap ``max_age`` was queued, or ``None``. Aged by
+    ``QUEUED_AGE``: a clock in 1970, or months behind, then set right, ages nothing of another boot,
+    and this boot's wait is counted whatever the clock did. The recording's cap and the readiness
     list ask the same."""
-    return db.execute(
-        f"SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND {QUEUED_PAST_AGE}", age_bounds(cutoff)
+    return records.connection.execute(
+        "SELECT min(queued_at) FROM ("
+        f"SELECT min(queued_at) AS queued_at FROM outbox WHERE sent_at IS NULL AND {THIS_BOOT_PAST_AGE} "
+        f"UNION ALL SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND {OTHER_BOOT_PAST_AGE})",
+        cap_bounds(records, max_age),
     ).fetchone()[0]
 
 
 @dataclass(frozen=True)
 class UnsentAges:
-    """How long the unsent results have waited, as far as their dates can tell (``unsent_ages``)."""
+    """How long the unsent results have waited, as far as their clocks can tell (``unsent_ages``)."""
 
-    # The age of the oldest unsent result queued at a time that can be true; ``None`` if none was.
+    # The age of the oldest unsent result that has one (``QUEUED_AGE``); ``None`` if none has.
     oldest: timedelta | None
-    # Unsent results queued at a time that cannot be true (before the build, after now): a clock not
-    # set, or one that ran fast and was set right since. Their age cannot be told, and is not 0.
+    # Unsent results that have none: queued before this boot on a clock not synchronised (not set,
+    # months behind, or one that ran fast and was set right since). Their age cannot be told, and is not 0.
     undated: int
 
 
-def unsent_ages(db: sqlite3.Connection, now: datetime) -> UnsentAges:
-    """The unsent results' ages by ``now``: a result dated in the future by a fast clock gave a
-    negative age, read as just queued (green) however long it had waited; one dated before the build
-    an age of decades. Each is counted apart instead, by the bounds ``oldest_past_age`` ages by."""
-    low, high = BUILD_DATE.isoformat(), (now + FUTURE_TOLERANCE).isoformat()  # true_age's bounds, in SQL
-    oldest, undated = db.execute(
-        "SELECT min(CASE WHEN queued_at BETWEEN ? AND ? THEN queued_at END), "
-        "count(*) FILTER (WHERE queued_at NOT BETWEEN ? AND ?) "
-        f"FROM outbox WHERE sent_at IS NULL AND NOT ({WITHHELD})",
-        (low, high, low, high),
+def unsent_ages(records: Records) -> UnsentAges:
+    """The unsent results' ages now (``QUEUED_AGE``): a result dated in the future by a fast clock gave
+    a negative age, read as just queued (green) however long it had waited; one dated before the build
+    an age of decades, and a backlog dated months early by a clock NTP then set read as months old."""
+    now = records.clock()
+    bounds = {**boot_bounds(records), "since": BUILD_DATE.isoformat(), "now": now.isoformat()}
+    oldest, undated = records.connection.execute(
+        "SELECT max(age), count(*) FILTER (WHERE age IS NULL) "
+        f"FROM (SELECT {QUEUED_AGE} AS age FROM outbox WHERE sent_at IS NULL AND NOT ({WITHHELD}))",
+        {**bounds, "until": (now + FUTURE_TOLERANCE).isoformat()},
     ).fetchone()
-    return UnsentAges(true_age(datetime.fromisoformat(oldest), now) if oldest else None, undated)
+    return UnsentAges(None if oldest is None else timedelta(seconds=oldest), undated)
 
 
 def true_age(moment: datetime, now: datetime) -> timedelta | None:
@@ -583,9 +624,8 @@ class ScreeningStore:
         policy chosen never to turn a patient away) or one of them deleted: they are the worker's claim
         of its last connection, a few batches at most, and leave the backlog when the broker
         acknowledges them or the worker gives them back, after which the next screening drops again."""
-        cutoff = age_cutoff(self.records.trusted_now(), self._limits.max_age)
         unsent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
-        oldest = oldest_past_age(self._db, cutoff)
+        oldest = oldest_past_age(self.records, self._limits.max_age)
         if unsent < self._limits.max_rows and oldest is None:
             return 0
         if self._limits.policy == "refuse":
@@ -600,7 +640,7 @@ class ScreeningStore:
         deleted = self._db.execute(
             f"DELETE FROM outbox WHERE {droppable} AND ({QUEUED_PAST_AGE} OR seq IN "
             f"(SELECT seq FROM outbox WHERE {droppable} ORDER BY seq LIMIT :excess)) RETURNING result_id",
-            {**age_bounds(cutoff), "excess": excess},
+            {**cap_bounds(self.records, self._limits.max_age), "excess": excess},
         ).fetchall()
         if len(deleted) < excess:  # the rest are in flight: kept, and this screening recorded over the cap
             over = excess - len(deleted)
@@ -696,8 +736,9 @@ class ScreeningStore:
                 }
                 event = append_event(self._db, "screening", details, now)
                 self._db.execute(
-                    "INSERT INTO outbox (result_id, payload, queued_at, audit_seq) VALUES (?, ?, ?, ?)",
-                    (rid, payload, now.isoformat(), event),
+                    "INSERT INTO outbox (result_id, payload, queued_at, audit_seq, queued_boot, queued_boottime) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (rid, payload, now.isoformat(), event, self.records.boot() or None, self.records.boottime()),
                 )
                 if shared is not None:
                     self._db.execute(

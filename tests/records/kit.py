@@ -87,18 +87,28 @@ def read_held(path: Path) -> Iterator[threading.Event]:
         reader.join(60)
 
 
-# The schema before the migration that backfilled ``last_backup`` (the seven after it added the
+# The schema before the migration that backfilled ``last_backup`` (the eight after it added the
 # verdicts' clock and boot, the unsent rows' index by queued_at, the table of results dropped
 # unsent, the operators' count of wrong PINs from the network, the station's erasure requests, the
-# index of the erasures' audit events, then the visits in progress: ``back_to`` undoes them).
-BEFORE_LAST_BACKUP = SCHEMA_VERSION - 8
+# index of the erasures' audit events, the visits in progress, then the unsent rows' boot and boot
+# clock: ``back_to`` undoes them).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 9
+
+
+def undo_queued_boot(db: sqlite3.Connection) -> None:
+    """Undo the latest migration: the boot each unsent row was queued on, and its boot clock then."""
+    db.execute("DROP INDEX outbox_unsent_boottime")
+    for column in ("queued_boot", "queued_boottime"):
+        db.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
 
 
 def back_to(db: sqlite3.Connection, version: int) -> None:
     """Set real records back to ``version``, as a device on that release holds them: the unsent
     rows' queued_at index, the verdicts' clock and boot, the results dropped unsent, the operators'
-    wrong PINs from the network, the station's erasure requests, the erasures' audit index and the
-    visits in progress, the latest migrations, go (a test of an earlier one undoes its own columns)."""
+    wrong PINs from the network, the station's erasure requests, the erasures' audit index, the
+    visits in progress and the unsent rows' boot and boot clock, the latest migrations, go (a test of
+    an earlier one undoes its own columns)."""
+    undo_queued_boot(db)
     db.execute("DROP TABLE open_visit")
     db.execute("DROP INDEX audit_erasure")
     db.execute("DROP TABLE erasure_outbox")
@@ -148,13 +158,19 @@ def open_store(
     synchronised: bool = True,
     key_required: bool = True,
     boot: str = "test-boot",
+    boottime=None,
 ) -> ScreeningStore:
     """The records of ``directory``; the clock is taken as synchronised unless a test says otherwise
-    (the kernel's answer depends on the machine the tests run on), and ``boot`` is the kernel's boot id."""
+    (the kernel's answer depends on the machine the tests run on), and ``boot`` is the kernel's boot id.
+    ``boottime`` is the boot's clock that nothing sets (``records.clock.boot_time``): a test's ``clock``
+    is taken as one that never jumped (its days pass on both) unless the test gives one of its own."""
+    if clock and not boottime:
+        boottime = lambda: clock().timestamp()  # noqa: E731
     records = Records(
         directory / "records.sqlite3",
         directory / "records.key",
         **({"clock": clock} if clock else {}),
+        **({"boottime": boottime} if boottime else {}),
         synchronised=lambda: synchronised,
         key_required=key_required,
         boot=lambda: boot,

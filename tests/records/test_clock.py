@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from edgescreen_wire.result import validate_result
+from firmware_app.health.checks import check_backlog
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review
-from firmware_app.records.store import OutboxFull, OutboxLimits, age_cutoff, oldest_past_age
+from firmware_app.records.store import OutboxFull, OutboxLimits, oldest_past_age
+from firmware_app.records_cli import sync_status
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 BOOTED_IN_1970 = datetime(1970, 1, 1, 0, 5, tzinfo=UTC)
@@ -27,11 +29,22 @@ def photo(retina_rgb):
 
 
 class Clock:
+    """The wall clock, set by assigning ``now`` (as NTP or a hand steps it), and the boot's clock that
+    nothing sets (``boottime``): only ``wait`` moves both, as time passing does."""
+
     def __init__(self, now: datetime) -> None:
         self.now = now
+        self.uptime = 0.0
 
     def __call__(self) -> datetime:
         return self.now
+
+    def boottime(self) -> float:
+        return self.uptime
+
+    def wait(self, time: timedelta) -> None:
+        self.now += time
+        self.uptime += time.total_seconds()
 
 
 def test_the_kernel_is_asked_whether_the_clock_is_synchronised():
@@ -53,12 +66,16 @@ def payload_of(store, result_id: str) -> dict:
 @pytest.mark.parametrize("policy", ["refuse", "drop_oldest"])
 def test_results_recorded_in_1970_neither_block_nor_get_dropped_once_the_clock_is_right(tmp_path, photo, policy):
     clock = Clock(BOOTED_IN_1970)
-    store = open_store(tmp_path, limits=OutboxLimits(policy=policy), clock=clock, synchronised=False)
+    store = open_store(
+        tmp_path, limits=OutboxLimits(policy=policy), clock=clock, synchronised=False, boottime=clock.boottime
+    )
     early = [record_one(store, photo, sample_record(captured_at=clock.now)).result_id for _ in range(3)]
     store.records.close()
 
     clock.now = RIGHT  # NTP answered
-    store = open_store(tmp_path, limits=OutboxLimits(policy=policy), clock=clock, synchronised=True)
+    store = open_store(
+        tmp_path, limits=OutboxLimits(policy=policy), clock=clock, synchronised=True, boottime=clock.boottime
+    )
     later = record_one(store, photo, sample_record(captured_at=clock.now)).result_id  # on main: refused, or 3 dropped
     queued = [r[0] for r in store.records.connection.execute("SELECT result_id FROM outbox ORDER BY seq")]
     assert queued == [*early, later]
@@ -80,17 +97,17 @@ def test_results_dated_months_early_by_an_unsynchronised_clock_are_not_aged_once
     count against the row cap."""
     clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly 2027-03-20
     limits = OutboxLimits(max_rows=3, policy=policy)
-    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=False)
+    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=False, boottime=clock.boottime)
     early = [record_one(store, photo, sample_record(captured_at=clock.now)).result_id for _ in range(2)]
     store.records.close()
 
     clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered
-    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=True)
+    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=True, boottime=clock.boottime)
     later = record_one(store, photo, sample_record(captured_at=clock.now)).result_id  # on main: refused, or 2 dropped
     db = store.records.connection
     assert [r[0] for r in db.execute("SELECT result_id FROM outbox ORDER BY seq")] == [*early, later]
     assert Outbox(store.records).backlog().dropped == 0
-    assert oldest_past_age(db, age_cutoff(store.records.trusted_now(), limits.max_age)) is None  # readiness: not red
+    assert oldest_past_age(store.records, limits.max_age) is None  # readiness: not red
     if policy == "refuse":  # the row cap: 3 waiting
         with pytest.raises(OutboxFull, match="3 results are waiting"):
             record_one(store, photo, sample_record(captured_at=clock.now))
@@ -158,3 +175,61 @@ def test_a_photo_answered_on_an_unsynchronised_clock_months_behind_is_kept_once_
     clock.now += timedelta(days=31)
     assert store.purge_images(timedelta(days=30)) == 1  # the one answered on a synchronised clock: aged
     assert [r[0] for r in store.records.connection.execute("SELECT result_id FROM image")] == [campaign]
+
+
+def waited(store) -> tuple[int, int | None, int, str]:
+    """What ``sync status`` says of the backlog, and the readiness list's line for it."""
+    status = sync_status(store.records)
+    check = check_backlog(status, max_rows=1000, refuses_when_full=True)
+    return status["backlog"], status["oldest_unsent_age_s"], status["undated_unsent"], check.message_key
+
+
+def test_a_backlog_queued_on_an_unsynchronised_clock_months_behind_reads_its_true_age_once_ntp_sets_it(tmp_path, photo):
+    """The reviewer's case of 1b7f8113: a device stored for months boots on its last saved time and
+    screens before NTP answers; once it does, on this boot, main aged the backlog by its dates:
+    ``sync status`` 105 days, the readiness list amber "the oldest for 105 days", the banner months.
+    The boot's own clock, never set, says the three hours they truly waited."""
+    clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly 2027-03-20
+    store = open_store(tmp_path, clock=clock, synchronised=False, boottime=clock.boottime)
+    for _ in range(2):
+        record_one(store, photo, sample_record(captured_at=clock.now))
+    store.records.close()
+
+    clock.wait(timedelta(hours=2))
+    clock.now = datetime(2027, 3, 20, 2, tzinfo=UTC)  # NTP answered: the clock steps, the boot goes on
+    store = open_store(tmp_path, clock=clock, synchronised=True, boottime=clock.boottime)
+    record_one(store, photo, sample_record(captured_at=clock.now))
+    clock.wait(timedelta(hours=1))
+    assert waited(store) == (3, 3 * 3600, 0, "health.backlog.green")  # on main: 9079200 s, amber
+
+
+def test_a_device_with_no_time_server_ages_its_results_and_enforces_its_age_cap(tmp_path, photo):
+    """A site without a time server: the kernel never calls the clock synchronised. Results still
+    have an age (the offline banner says how long), and the age cap holds on this boot, which main
+    never applied on such a clock: the backlog grew past ``outbox_max_age_days`` unrefused."""
+    clock = Clock(RIGHT)
+    limits = OutboxLimits(max_age=timedelta(days=10))
+    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=False, boottime=clock.boottime)
+    record_one(store, photo, sample_record(captured_at=clock.now))
+    clock.wait(timedelta(days=3))
+    assert waited(store) == (1, 3 * 86400, 0, "health.backlog.amber")
+    clock.wait(timedelta(days=8))
+    assert oldest_past_age(store.records, limits.max_age) == RIGHT.isoformat()  # readiness: red
+    with pytest.raises(OutboxFull, match="cap 10 days"):
+        record_one(store, photo, sample_record(captured_at=clock.now))
+
+
+def test_a_result_of_an_earlier_boot_on_an_unsynchronised_clock_has_no_age(tmp_path, photo):
+    """Across a restart the boot's clock starts again: a result queued before it is aged by its date
+    only when a synchronised clock read it. One on an unset clock is undated, never fresh."""
+    clock = Clock(RIGHT)
+    store = open_store(tmp_path, clock=clock, synchronised=False, boot="an earlier boot", boottime=clock.boottime)
+    record_one(store, photo, sample_record(captured_at=clock.now))
+    store.records.close()
+    store = open_store(tmp_path, clock=clock, synchronised=True, boot="the boot after", boottime=clock.boottime)
+    record_one(store, photo, sample_record(captured_at=clock.now))
+    store.records.close()
+
+    clock.wait(timedelta(days=1))
+    store = open_store(tmp_path, clock=clock, synchronised=True, boot="this boot", boottime=clock.boottime)
+    assert waited(store) == (2, 86400, 1, "health.backlog.undated")

@@ -16,7 +16,7 @@ import pytest
 from edgescreen_wire.topics import ERASURE, REVIEW, device_topic
 from firmware_app.inference.triage import Outcome, Triage
 from firmware_app.messages import message
-from firmware_app.records.clock import current_boot
+from firmware_app.records.clock import boot_time, current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.verdicts import SOON_OR_URGENT
@@ -540,7 +540,7 @@ def test_todays_screenings_from_before_ntp_set_the_clock_are_listed_and_marked(p
     """A morning recorded on fake-hwclock's time, two days behind, before NTP stepped the clock: on
     Today (it was recorded on this boot), its time marked as from a clock not set, in both languages."""
     behind = datetime.now(UTC) - timedelta(days=2)
-    store = open_store(app.directory, clock=lambda: behind, synchronised=False, boot=current_boot())
+    store = open_store(app.directory, clock=lambda: behind, synchronised=False, boot=current_boot(), boottime=boot_time)
     record_one(store, small_photo(), sample_record(captured_at=behind))
     store.records.close()
     sign_in(page, app)
