@@ -257,6 +257,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             results TEXT NOT NULL DEFAULT '[]'
         )""",
     ),
+    # Which photo file each screening was of, for whom (``ScreeningStore.screened_before``): a batch run
+    # again after a power cut skips the photos it recorded, where it screened them again under new
+    # result ids. A keyed digest, on the device only; NULL for a camera's frame and for the results before.
+    (
+        "ALTER TABLE screening ADD COLUMN photo_key TEXT",
+        "CREATE INDEX screening_photo_key ON screening(photo_key) WHERE photo_key IS NOT NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -87,18 +87,27 @@ def read_held(path: Path) -> Iterator[threading.Event]:
         reader.join(60)
 
 
-# The schema before the migration that backfilled ``last_backup`` (the seven after it added the
+# The schema before the migration that backfilled ``last_backup`` (the eight after it added the
 # verdicts' clock and boot, the unsent rows' index by queued_at, the table of results dropped
 # unsent, the operators' count of wrong PINs from the network, the station's erasure requests, the
-# index of the erasures' audit events, then the visits in progress: ``back_to`` undoes them).
-BEFORE_LAST_BACKUP = SCHEMA_VERSION - 8
+# index of the erasures' audit events, the visits in progress, then the screenings' photo keys:
+# ``back_to`` undoes them).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 9
+
+
+def drop_photo_keys(db: sqlite3.Connection) -> None:
+    """Undo the last migration, the screenings' photo keys (``ScreeningStore.screened_before``)."""
+    db.execute("DROP INDEX screening_photo_key")
+    db.execute("ALTER TABLE screening DROP COLUMN photo_key")
 
 
 def back_to(db: sqlite3.Connection, version: int) -> None:
     """Set real records back to ``version``, as a device on that release holds them: the unsent
     rows' queued_at index, the verdicts' clock and boot, the results dropped unsent, the operators'
-    wrong PINs from the network, the station's erasure requests, the erasures' audit index and the
-    visits in progress, the latest migrations, go (a test of an earlier one undoes its own columns)."""
+    wrong PINs from the network, the station's erasure requests, the erasures' audit index, the
+    visits in progress and the screenings' photo keys, the latest migrations, go (a test of an earlier
+    one undoes its own columns)."""
+    drop_photo_keys(db)
     db.execute("DROP TABLE open_visit")
     db.execute("DROP INDEX audit_erasure")
     db.execute("DROP TABLE erasure_outbox")
