@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +61,13 @@ from firmware_app.quality_fit_command import add_quality_fit_command, route
 from firmware_app.records.database import RecordsError, RequestRefused, records_problem
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ScreeningContext
-from firmware_app.records.store import Records, ScreeningRefused, ScreeningStore
+from firmware_app.records.store import Records, ScreenedBefore, ScreeningRefused, ScreeningStore
 from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.sync.tls import TlsUnusable
-from firmware_app.wording import check_sentence, decimal
+from firmware_app.wording import check_sentence, decimal, readable_date
 
 
 def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
@@ -100,7 +100,9 @@ def screen_images(
     stop: threading.Event | None = None,
 ) -> int:
     """Screen and record each image; one unreadable, exported from the records or of proportions the
-    profile's lens step does not fit is reported and skipped (exit status 1).
+    profile's lens step does not fit is reported and skipped (exit status 1). One the records hold a
+    screening of, for the same patient, eye or body site (a batch run again after a power cut, the
+    same file given twice), is named with its result and skipped: it was screened.
 
     A screening the records refuse (disk reserve, outbox cap) stops the run: every later one would be
     refused too, and the nurse must be told at once. So does ``stop`` once set (SIGTERM, Ctrl-C:
@@ -108,7 +110,8 @@ def screen_images(
     """
     stop = stop or threading.Event()
     with recording_pipeline(config, admit=admit_screening) as (pipeline, store):
-        status = _screen_each(pipeline, images, modality_of, as_json, context, config.device.language, stop)
+        batch = _Batch(pipeline, store, modality_of, as_json, context or ScreeningContext(), config.device.language)
+        status = _screen_each(batch, images, stop)
     _say_dropped(store, config.device.language)
     return status
 
@@ -151,22 +154,32 @@ def admit_screening(records: Records) -> None:
             raise Blocked(check, event)
 
 
-def _screen_each(
-    pipeline: ScreeningPipeline,
-    images: Sequence[Path],
-    modality_of: dict[Path, str],
-    as_json: bool,
-    context: ScreeningContext | None,
-    language: str,
-    stop: threading.Event,
-) -> int:
-    failed = left = refused = 0
+@dataclass(frozen=True)
+class _Batch:
+    """What each photo of a batch is screened with, and how its outcome is said."""
+
+    pipeline: ScreeningPipeline
+    store: ScreeningStore
+    modality_of: dict[Path, str]
+    as_json: bool
+    context: ScreeningContext
+    language: str
+
+
+def _screen_each(batch: _Batch, images: Sequence[Path], stop: threading.Event) -> int:
+    failed = left = refused = again = 0
+    modality_of, as_json, language = batch.modality_of, batch.as_json, batch.language
     for done, path in enumerate(_progress(images, "screening")):
         if stop.is_set():
             left = len(images) - done
             break
         try:
-            result = pipeline.screen(read_photo_to_screen(path), modality_of[path], context)
+            frame = read_photo_to_screen(path)
+            if earlier := batch.store.screened_before(frame.source_sha256, modality_of[path], batch.context):
+                again += 1
+                _print_screened_before(path, modality_of[path], earlier, as_json, language)
+                continue
+            result = batch.pipeline.screen(frame, modality_of[path], batch.context)
         except ScreeningRefused as error:  # every later one would be refused too: said at this photo
             refused = _refused(error, language, path)
             if as_json:  # and in the JSON, for a script reading it alone: with the photos not screened from it on
@@ -184,11 +197,27 @@ def _screen_each(
             _print_failure("screen.image_failed", path, modality_of[path], error, as_json)
             continue
         _print_result(result, as_json, language)
+    if again:
+        print(f"edgescreen: {sentence('screen.not_again', language, count=again)}", file=sys.stderr)
     if left:
         _print_stopped(left, language)
     if not as_json:
         print(message("disclaimer", language))
     return refused or (1 if failed or left else 0)
+
+
+def _print_screened_before(path: Path, modality: str, earlier: ScreenedBefore, as_json: bool, language: str) -> None:
+    """A photo the records hold a screening of (``ScreeningStore.screened_before``), left out: named
+    with that result and when it was recorded, so the nurse knows it was screened, not lost; its
+    ``--json`` object gives the result's id, as a screening's does, and ``skipped`` says why."""
+    log_event("screen.already_screened", image=image_ref(path), result_id=earlier.result_id)
+    at = readable_date(earlier.recorded_at, language)
+    why = sentence("screen.screened_before", language, result_id=earlier.result_id, at=at)
+    if not as_json:
+        print(message("photo.screened_before", language).format(path=path, why=why), flush=True)
+        return
+    shown = {"image": str(path), "modality": modality, "skipped": why, "code": "already_screened"}
+    print(json.dumps(shown | {"result_id": earlier.result_id, "recorded_at": earlier.recorded_at}), flush=True)
 
 
 def _print_stopped(left: int, language: str) -> None:

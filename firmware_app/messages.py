@@ -922,6 +922,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # One photo a command leaves out (calibrate's step, screen's calibrated export or misfit photo), and why;
     # the log line (calibrate.image_refused, screen.image_refused) has the details, never the file name.
     "photo.refused": {"en": "{path}  REFUSED  {why}", "fr": "{path}  REFUSÉE  {why}"},
+    # One photo ``screen`` or ``run`` leaves out as screened and recorded before (cli.py): {why} is
+    # screen.screened_before.
+    "photo.screened_before": {"en": "{path}  ALREADY SCREENED  {why}", "fr": "{path}  DÉJÀ DÉPISTÉE  {why}"},
     "calibrate.image.unreadable": {
         "en": "not a photo this device can read (the log says why)",
         "fr": "pas une photo que cet appareil sait lire (le journal dit pourquoi)",
@@ -1141,6 +1144,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "les proportions de cette photo ne sont pas celles de cette caméra : {size}, alors que son objectif a "
         "été étalonné sur des photos de {calibrated} ; une photo recadrée, ou d'une autre caméra, ne peut pas être "
         "corrigée par le profil de cet appareil",
+    },
+    # A photo file the records hold a screening of, its bytes and patient, eye or body site the same
+    # (records/store.py, screened_before): a batch run again after a power cut. {at}: when it was recorded.
+    "screen.screened_before": {
+        "en": "this photo was already screened (result {result_id}, {at}): not screened again; its result: "
+        "edgescreen records show {result_id}",
+        "fr": "cette photo a déjà été dépistée (résultat {result_id}, {at}) : pas dépistée une seconde fois ; son "
+        "résultat : edgescreen records show {result_id}",
+    },
+    # After a batch (cli.py): {count} of its photos were screened.screened_before, left out.
+    "screen.not_again.one": {
+        "en": "{count} photo was already screened on this device and was not screened again: its result stands.",
+        "fr": "{count} photo avait déjà été dépistée sur cet appareil et ne l'a pas été une seconde fois : son "
+        "résultat reste.",
+    },
+    "screen.not_again.other": {
+        "en": "{count} photos were already screened on this device and were not screened again: their results stand.",
+        "fr": "{count} photos avaient déjà été dépistées sur cet appareil et ne l'ont pas été une seconde fois : "
+        "leurs résultats restent.",
     },
     # ``edgescreen screen`` stopped by SIGTERM or Ctrl-C between two photos (cli.py): {count} left unscreened.
     "screen.stopped.one": {

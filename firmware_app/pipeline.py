@@ -303,6 +303,7 @@ class ScreeningPipeline:
             quality=QualitySummary(quality.verdict.value, quality.reasons, dict(quality.measures)),
             calibration_id=result.calibration if kept else None,
             lesion=result.lesion,
+            photo_sha256=kept.frame.source_sha256 if kept else None,
         )
         self._recorder(record, kept)
         return dataclasses.replace(result, result_id=record.result_id)

@@ -150,6 +150,21 @@ def write_rgb(path: Path, rgb: np.ndarray, params: list[int] | None = None) -> P
     return path
 
 
+def other_copies(photo: Path, folder: Path, count: int) -> list[Path]:
+    """``count`` copies of a JPEG in ``folder``, the same picture in other bytes each (a comment segment
+    naming the copy after its SOI): a batch of as many photos, as a camera's shots of one eye are,
+    where the same file given twice is one photo, screened once (``cli._screen_each``)."""
+    data = photo.read_bytes()
+    copies = []
+    for number in range(count):
+        comment = f"copy {number}".encode()
+        segment = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
+        copy = folder / f"{photo.stem}-{number}{photo.suffix}"
+        copy.write_bytes(data[:2] + segment + data[2:])
+        copies.append(copy)
+    return copies
+
+
 # EXIF orientation -> how a camera held that way stores an upright scene (Pillow's exif_transpose undone).
 _STORED_TURNED = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,

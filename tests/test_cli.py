@@ -18,9 +18,17 @@ import pytest
 
 from firmware_app.messages import message, sentence
 from firmware_app.records.witness import read_witness, witness_path
+from firmware_app.wording import readable_date
 from tests.absent_runtimes import shadow_runtimes
 from tests.capture import fake_picamera2
-from tests.conftest import PROJECT_ROOT, as_from_a_terminal, shared_data, write_oriented, write_rgb
+from tests.conftest import (
+    PROJECT_ROOT,
+    as_from_a_terminal,
+    other_copies,
+    shared_data,
+    write_oriented,
+    write_rgb,
+)
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import records_table
 from tests.sync.kit import ProcessLog, edgescreen_process
@@ -202,7 +210,8 @@ def test_the_result_line_gives_its_figures_in_the_devices_language(tmp_path, ret
     config = tmp_path / "config.toml"
     config.write_text(f'[device]\nlanguage = "{language}"\n{records_table(tmp_path)}')
     (result,) = json_lines(edgescreen("screen", "--json", str(retina_jpeg), config=config).stdout)
-    line = edgescreen("screen", str(retina_jpeg), config=config).stdout.splitlines()[0]
+    (again,) = other_copies(retina_jpeg, tmp_path, 1)  # the same photo is not screened twice
+    line = edgescreen("screen", str(again), config=config).stdout.splitlines()[0]
     point, comma = result["operating_point"], (lambda text: text.replace(".", ",") if language == "fr" else text)
     figures = sentence(
         "result_line.score",
@@ -295,7 +304,7 @@ def test_screen_says_on_stderr_when_the_full_outbox_deleted_results_unsent(tmp_p
     config.write_text(
         config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 1\noverflow_policy = "drop_oldest"\n')
     )
-    run = edgescreen("screen", "--modality", "fundus", *[str(retina_jpeg)] * 3, config=config)
+    run = edgescreen("screen", "--modality", "fundus", *map(str, other_copies(retina_jpeg, tmp_path, 3)), config=config)
     assert run.returncode == 0, run.stderr
     said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
     assert said == [f"edgescreen: {sentence('screen.dropped', language, count=2)}"]
@@ -355,7 +364,7 @@ def test_sigterm_stops_screen_after_the_photo_in_hand_and_closes_the_records(tmp
     ``sync run`` does: the photo in hand is screened and recorded, the rest are counted as not
     screened, and the records are closed."""
     config = _device_config(tmp_path, free_port(), language)
-    screen = edgescreen_process(config, "screen", "--json", *[str(retina_jpeg)] * 100)
+    screen = edgescreen_process(config, "screen", "--json", *map(str, other_copies(retina_jpeg, tmp_path, 100)))
     first = screen.stdout.readline()  # one photo screened and recorded
     screen.send_signal(signal.SIGTERM)
     output, errors = screen.communicate(timeout=60)
@@ -381,9 +390,7 @@ def test_a_batch_the_records_refuse_names_the_photo_it_stopped_at_and_how_many_w
     config.write_text(
         config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 2\noverflow_policy = "refuse"\n')
     )
-    photos = [tmp_path / f"photo-{n}.jpg" for n in range(5)]
-    for photo in photos:
-        photo.write_bytes(retina_jpeg.read_bytes())
+    photos = other_copies(retina_jpeg, tmp_path, 5)
     run = edgescreen("screen", *map(str, photos), config=config)
     assert run.returncode == 5, run.stderr
     *results, disclaimer = run.stdout.splitlines()
@@ -394,6 +401,68 @@ def test_a_batch_the_records_refuse_names_the_photo_it_stopped_at_and_how_many_w
     said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
     assert said == [refused, stopped], run.stderr
     assert "ERROR screen.refused image=img-" in run.stderr and "WARNING screen.stopped not_screened=3" in run.stderr
+
+
+def _recorded(database: Path) -> dict[str, str]:
+    """Each screening the records hold, its result id and when it was recorded: read beside a process
+    killed with them open, as the next command finds them (its write-ahead log included)."""
+    with closing(sqlite3.connect(database)) as db:
+        return dict(db.execute("SELECT result_id, recorded_at FROM screening"))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_batch_run_again_after_a_power_cut_screens_only_the_photos_it_had_not_recorded(
+    tmp_path, retina_jpeg, language
+):
+    """A batch killed mid-way (the power cut), then the very same command again: the photos screened
+    before the cut were screened again under new result ids, the specialists sent each twice, and the
+    nurse told nothing. Each is now named as screened already, with its result and when, in
+    ``--json`` and in text, counted once after the batch, and only the others are screened."""
+    config = _device_config(tmp_path, free_port(), language)
+    photos = other_copies(retina_jpeg, tmp_path, 12)
+    batch = ("--patient", "CAMP-0042", "--eye", "L", *map(str, photos))
+    cut = edgescreen_process(config, "screen", "--json", *batch)
+    cut.stdout.readline()  # one photo screened and recorded
+    cut.send_signal(signal.SIGKILL)
+    cut.communicate(timeout=60)
+    before = _recorded(tmp_path / "records.sqlite3")
+    assert 0 < len(before) < len(photos)
+
+    again = edgescreen("screen", "--json", *batch, config=config)
+    assert again.returncode == 0, again.stderr
+    lines = json_lines(again.stdout)
+    assert [line["image"] for line in lines] == list(map(str, photos))
+    skipped = [line for line in lines if line.get("code") == "already_screened"]
+    assert {line["result_id"]: line["recorded_at"] for line in skipped} == before
+    assert all(line["triage"] in ("refer", "no_refer") for line in lines if line not in skipped)
+    recorded = _recorded(tmp_path / "records.sqlite3")
+    assert len(recorded) == len(photos)  # on main: one more for each photo screened before the cut
+    for line in skipped:
+        at = readable_date(line["recorded_at"], language)
+        assert line["skipped"] == sentence("screen.screened_before", language, result_id=line["result_id"], at=at)
+    said = [line for line in again.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == [f"edgescreen: {sentence('screen.not_again', language, count=len(before))}"]
+
+    text = edgescreen("screen", *batch, config=config)  # every one of them now, said in text
+    assert text.returncode == 0, text.stderr
+    assert _recorded(tmp_path / "records.sqlite3") == recorded
+    *said, disclaimer = text.stdout.splitlines()
+    assert disclaimer == message("disclaimer", language)
+    result_of = {line["image"]: line["result_id"] for line in lines}
+    assert said == [
+        message("photo.screened_before", language).format(
+            path=photo,
+            why=sentence(
+                "screen.screened_before",
+                language,
+                result_id=result_of[str(photo)],
+                at=readable_date(recorded[result_of[str(photo)]], language),
+            ),
+        )
+        for photo in photos
+    ]
+    assert f"edgescreen: {sentence('screen.not_again', language, count=len(photos))}" in text.stderr.splitlines()
+    assert "screen.already_screened image=img-" in text.stderr and str(photos[0]) not in text.stderr
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

@@ -22,6 +22,7 @@ import pytest
 from firmware_app.cli import main
 from firmware_app.inference import model as model_module
 from firmware_app.records import images
+from tests.conftest import other_copies
 from tests.records.kit import write_config
 
 
@@ -78,7 +79,8 @@ def test_a_photo_that_cannot_be_encoded_for_want_of_memory_is_said_and_nothing_i
     capsys.readouterr()
     starve_the_archive_encoder(monkeypatch)
 
-    status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
+    (another,) = other_copies(retina_jpeg, tmp_path, 1)  # the same photo would not be screened again
+    status = main(["--config", str(config), "screen", "--modality", "fundus", str(another)])
     err = capsys.readouterr().err
     assert status == 8
     (line,) = [line for line in err.splitlines() if line.startswith("edgescreen:")]

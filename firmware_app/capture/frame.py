@@ -21,6 +21,9 @@ class Frame:
     captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     source_channels: int = 3
     source_bit_depth: int = 8
+    # The SHA-256 of the file's bytes it was decoded from (``None``: a camera's frame): what tells a
+    # photo file screened and recorded before, given again (``ScreeningStore.screened_before``).
+    source_sha256: str | None = None
 
     @property
     def height(self) -> int:

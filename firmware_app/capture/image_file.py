@@ -13,6 +13,7 @@ Every failure is an ``ImageError`` whose message a nurse or technician can act o
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import struct
@@ -262,7 +263,13 @@ def decode_frame(
         decoded = _decode_other(path, data, header.image_format)
     if header.orientation in _UPRIGHT:  # applied here, the same for every format
         decoded = _UPRIGHT[header.orientation](decoded)
-    return Frame(pixels=decoded, source=str(path), source_channels=header.channels, source_bit_depth=header.bit_depth)
+    return Frame(
+        pixels=decoded,
+        source=str(path),
+        source_channels=header.channels,
+        source_bit_depth=header.bit_depth,
+        source_sha256=hashlib.sha256(data).hexdigest(),
+    )
 
 
 def _decode_jpeg(path: Path, data: bytes, header: _Header, reduction: int) -> np.ndarray:

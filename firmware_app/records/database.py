@@ -268,6 +268,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE outbox ADD COLUMN queued_boottime REAL",
         "CREATE INDEX outbox_unsent_boottime ON outbox(queued_boot, queued_boottime) WHERE sent_at IS NULL",
     ),
+    # Which photo file each screening was of, for whom (``ScreeningStore.screened_before``): a batch run
+    # again after a power cut skips the photos it recorded, where it screened them again under new
+    # result ids. A keyed digest, on the device only; NULL for a camera's frame and for the results before.
+    (
+        "ALTER TABLE screening ADD COLUMN photo_key TEXT",
+        "CREATE INDEX screening_photo_key ON screening(photo_key) WHERE photo_key IS NOT NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

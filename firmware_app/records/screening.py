@@ -133,6 +133,9 @@ class ScreeningRecord:
     clock: str | None = None
     # Dermoscopy: the lesion's diameter and the skin's tone (``edgescreen.result/2`` sends them coarsened).
     lesion: LesionMeasurements | None = None
+    # The SHA-256 of the photo file screened (``Frame.source_sha256``; ``None`` for a camera's frame):
+    # kept on the device only, keyed (``ScreeningStore.screened_before``), never in the payload.
+    photo_sha256: str | None = None
 
 
 @dataclass(frozen=True)

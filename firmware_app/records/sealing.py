@@ -8,6 +8,8 @@ field (GCM associated data): a value copied into another row does not open.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -63,6 +65,13 @@ class SealBroken(RecordsError):
 class Sealer:
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        # The key's own for digests (``digest``), apart from the one that encrypts.
+        self._digest_key = hmac.new(key, b"edgescreen records digests", hashlib.sha256).digest()
+
+    def digest(self, data: bytes, binding: str) -> str:
+        """A keyed digest of ``data`` (HMAC-SHA-256), for ``binding``'s use: records can be searched by
+        it while it tells nobody without the key whether it is of bytes they hold (a patient's photo)."""
+        return hmac.new(self._digest_key, binding.encode() + b"\0" + data, hashlib.sha256).hexdigest()
 
     def seal(self, plaintext: bytes, binding: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -86,4 +95,7 @@ class KeyUnavailable(RecordsError):
         raise KeyUnavailable(*self.args)
 
     def open(self, sealed: bytes, binding: str) -> bytes:
+        raise KeyUnavailable(*self.args)
+
+    def digest(self, data: bytes, binding: str) -> str:
         raise KeyUnavailable(*self.args)

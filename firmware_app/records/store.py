@@ -71,7 +71,7 @@ from firmware_app.records.integrity import (
 )
 from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.presence import keep_marker, require_records
-from firmware_app.records.screening import Review, ScreeningRecord
+from firmware_app.records.screening import Review, ScreeningContext, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
 from firmware_app.records.verdicts import CALL_BACK_OF_ONE, REVIEW_ORDER, station_clock_ahead, to_call_back
@@ -152,6 +152,14 @@ class Gone:
 
     by_the_station: frozenset[str] = frozenset()
     with_the_patient: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ScreenedBefore:
+    """A screening the records hold of a photo given again (``ScreeningStore.screened_before``)."""
+
+    result_id: str
+    recorded_at: str  # ISO, UTC, as the records keep it
 
 
 @dataclass(frozen=True)
@@ -717,6 +725,7 @@ class ScreeningStore:
                     "patient_sealed": self._seal_text(record.context.patient_ref, f"patient:{rid}"),
                     "note_sealed": self._seal_text(record.context.note, f"note:{rid}"),
                     "source_sealed": self._seal_text(record.source, f"source:{rid}"),
+                    "photo_key": self._photo_key(record.photo_sha256, record.modality, record.context),
                 }
                 inserted = self._db.execute(
                     f"INSERT INTO screening ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
@@ -754,6 +763,31 @@ class ScreeningStore:
         self.dropped_unsent += dropped
         self.records.witness.keep(self._db, witnessed)
         pay_checkpoint(self.records, wait=False)
+
+    def _photo_key(self, photo_sha256: str | None, modality: str, context: ScreeningContext) -> str | None:
+        """What tells one screening of a photo file from another (``screened_before``): the file's bytes,
+        its modality, and whom and what it is of (the patient reference as a nurse compares two, the eye
+        or the body site), keyed with the records key (``Sealer.digest``): no one without the key can
+        tell from it whether a photo they hold was screened here. ``None`` for a camera's frame."""
+        if photo_sha256 is None:
+            return None
+        patient = None if context.patient_ref is None else _reference_key(context.patient_ref)
+        identity = json.dumps([photo_sha256, modality, patient, context.eye, context.body_site])
+        return self.records.sealer.digest(identity.encode(), "photo")
+
+    def screened_before(
+        self, photo_sha256: str | None, modality: str, context: ScreeningContext
+    ) -> ScreenedBefore | None:
+        """The screening these records hold of the same photo file's bytes for the same patient, eye or
+        body site (``_photo_key``), if any: a batch run again after a power cut names it and does not
+        screen the photo again, where it recorded it a second time under a new result id, the specialists
+        sent the same photo twice. The same bytes screened again give the same triage: nothing is lost.
+        An erased screening is no longer held, and its photo is screened as new."""
+        key = self._photo_key(photo_sha256, modality, context)
+        row = self._db.execute(
+            "SELECT result_id, recorded_at FROM screening WHERE photo_key = ? ORDER BY recorded_at LIMIT 1", (key,)
+        ).fetchone()
+        return None if row is None else ScreenedBefore(row[0], row[1])
 
     def _require_held(self, result_ids: Sequence[str]) -> None:
         """Refuse a screening recorded beside results of its patient erased since (``ScreeningContext.
@@ -816,7 +850,8 @@ class ScreeningStore:
             row = self._screening_row(result_id)
             now = self.records.clock()
             append_event(self._db, "view", {"result_id": result_id}, now)
-            document = {k: v for k, v in dict(row).items() if not k.endswith("_sealed")}
+            # The photo's keyed digest says nothing to a reader (``_photo_key``): not shown.
+            document = {k: v for k, v in dict(row).items() if not k.endswith("_sealed") and k != "photo_key"}
             document["quality"] = json.loads(row["quality"]) if row["quality"] else None
             document["patient_ref"] = self._open_text(row["patient_sealed"], f"patient:{result_id}")
             document["note"] = self._open_text(row["note_sealed"], f"note:{result_id}")

@@ -34,7 +34,7 @@ from tests.calibration.render import (
 )
 from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
 from tests.capture import fake_picamera2
-from tests.conftest import filled, write_rgb
+from tests.conftest import filled, other_copies, write_rgb
 from tests.records.kit import in_language, open_store, records_table, write_config
 from tests.test_cli import edgescreen, json_lines
 
@@ -348,13 +348,14 @@ def lens_config(tmp_path: Path, targets, extra: str = "") -> Path:
 
 
 def test_a_photo_of_other_proportions_than_the_lens_calibration_is_refused_and_the_others_screened(tmp_path, targets):
-    """A 4:3 naevus, a square fundus photo, the naevus again, against a lens step made on 4:3 board
+    """A 4:3 naevus, a square fundus photo, another of the naevus, against a lens step made on 4:3 board
     photos: the run stopped at the square photo, said the camera was not working (exit 2), no error
     object for that photo and the third never screened. A photo file is not the camera: it is that
     photo's refusal, in the device's language, and the run goes on (exit 1), the sizes in the log."""
     config = lens_config(tmp_path, targets)
     naevus, square = str(SAMPLES_DIR / "dermoscopy-synthetic-naevus.jpg"), targets["fundus"][0]
-    run = edgescreen("screen", "--modality", "dermoscopy", "--json", naevus, square, naevus, config=config)
+    another = str(other_copies(Path(naevus), tmp_path, 1)[0])  # the same photo given again is screened once
+    run = edgescreen("screen", "--modality", "dermoscopy", "--json", naevus, square, another, config=config)
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
     first, refused, third = json_lines(run.stdout)
     assert first["triage"] in ("refer", "no_refer") and third["triage"] in ("refer", "no_refer")

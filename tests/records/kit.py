@@ -87,27 +87,34 @@ def read_held(path: Path) -> Iterator[threading.Event]:
         reader.join(60)
 
 
-# The schema before the migration that backfilled ``last_backup`` (the eight after it added the
+# The schema before the migration that backfilled ``last_backup`` (the ten after it added the
 # verdicts' clock and boot, the unsent rows' index by queued_at, the table of results dropped
 # unsent, the operators' count of wrong PINs from the network, the station's erasure requests, the
-# index of the erasures' audit events, the visits in progress, then the unsent rows' boot and boot
-# clock: ``back_to`` undoes them).
-BEFORE_LAST_BACKUP = SCHEMA_VERSION - 9
+# index of the erasures' audit events, the visits in progress, the unsent rows' boot and boot
+# clock, then the screenings' photo keys: ``back_to`` undoes them).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 10
 
 
 def undo_queued_boot(db: sqlite3.Connection) -> None:
-    """Undo the latest migration: the boot each unsent row was queued on, and its boot clock then."""
+    """Undo a late migration: the boot each unsent row was queued on, and its boot clock then."""
     db.execute("DROP INDEX outbox_unsent_boottime")
     for column in ("queued_boot", "queued_boottime"):
         db.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
+
+
+def drop_photo_keys(db: sqlite3.Connection) -> None:
+    """Undo the last migration, the screenings' photo keys (``ScreeningStore.screened_before``)."""
+    db.execute("DROP INDEX screening_photo_key")
+    db.execute("ALTER TABLE screening DROP COLUMN photo_key")
 
 
 def back_to(db: sqlite3.Connection, version: int) -> None:
     """Set real records back to ``version``, as a device on that release holds them: the unsent
     rows' queued_at index, the verdicts' clock and boot, the results dropped unsent, the operators'
     wrong PINs from the network, the station's erasure requests, the erasures' audit index, the
-    visits in progress and the unsent rows' boot and boot clock, the latest migrations, go (a test of
-    an earlier one undoes its own columns)."""
+    visits in progress, the unsent rows' boot and boot clock and the screenings' photo keys, the latest
+    migrations, go (a test of an earlier one undoes its own columns)."""
+    drop_photo_keys(db)
     undo_queued_boot(db)
     db.execute("DROP TABLE open_visit")
     db.execute("DROP INDEX audit_erasure")

@@ -15,7 +15,7 @@ import pytest
 from firmware_app.cli import main
 from firmware_app.records.outbox import Outbox
 from firmware_app.sync.review import parse_review
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, other_copies
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.test_worker import review
 from tests.test_cli import edgescreen
@@ -88,7 +88,8 @@ def test_a_card_that_refuses_writes_is_named_with_what_to_do_and_nothing_is_half
     config = write_config(tmp_path, port=1)
     assert edgescreen("screen", str(retina_jpeg), config=config).returncode == 0
     grown = (tmp_path / "records.sqlite3").stat().st_size  # checkpointed when the command closed the records
-    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "screen", *[str(retina_jpeg)] * 40]
+    photos = map(str, other_copies(retina_jpeg, tmp_path, 40))
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "screen", *photos]
     refused = subprocess.run(
         command,
         capture_output=True,
