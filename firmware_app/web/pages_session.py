@@ -47,19 +47,29 @@ class Leaving:
     """A way out of an open visit that asks first (templates/leave_visit.html): one question, said in
     its own words (the message keys), whose "go on" posts to ``action`` confirmed; its way back, "Back
     to the patient in progress" whichever way out was asked for, leads to the visit where it was.
-    ``nav``: the nav button it stands for, if any."""
+    ``erased_not_photographed``: ``not_photographed`` of an eye whose result the review station erased,
+    said in one line. ``nav``: the nav button it stands for, if any."""
 
     action: str
     question: str
     not_photographed: str
+    erased_not_photographed: str
     go_on: str
     nav: str = ""
 
 
 # "New patient": the visit is finished as "Finish anyway" finishes it, then the form opens.
-NEW_PATIENT = Leaving("/finish", "leave.question", "leave.not_photographed", "leave.start", "patient")
+NEW_PATIENT = Leaving(
+    "/finish", "leave.question", "leave.not_photographed", "leave.erased_not_photographed", "leave.start", "patient"
+)
 # "Sign out": the visit is closed as not finished (``drop_visit``), then the session ends.
-SIGN_OUT = Leaving("/signout", "leave.signout_question", "leave.signout_not_photographed", "leave.sign_out")
+SIGN_OUT = Leaving(
+    "/signout",
+    "leave.signout_question",
+    "leave.signout_not_photographed",
+    "leave.signout_erased_not_photographed",
+    "leave.sign_out",
+)
 
 
 def home(session: Session) -> str:

@@ -203,24 +203,30 @@ def test_leaving_a_visit_whose_only_result_the_station_erased_says_it_was_erased
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_leaving_a_visit_one_result_of_which_the_station_erased_says_which_are_kept(page, app, language):
+@pytest.mark.parametrize("way_out", ["new-patient", "sign-out"])
+def test_leaving_a_visit_one_result_of_which_the_station_erased_says_which_are_kept(page, app, language, way_out):
     """Both eyes screened, the right one's result erased: New patient's question said "The results already
     recorded are kept", the erased one among them. It says the right eye's was erased, that eye goes on
-    Today to call back (beside the left eye's result, which names the patient), and the others are kept."""
+    Today to call back (beside the left eye's result, which names the patient), and the others are kept:
+    the right eye in one line, where it had two (erased, then listed as not photographed yet)."""
     sign_in(page, app)
     switch_to(page, language)
     both_eyes_screened_and_the_right_erased(page, app, "S-9")
     page.reload()
-    said = leaving(page, "new-patient").inner_text()
+    lines = leaving(page, way_out).locator("li").all_inner_texts()
     right = message("eye.R", language)
-    assert erased_said(language, right) in said
-    assert message("leave.not_photographed", language).format(eye=right) in said
-    assert message("leave.results_kept", language) not in said
-    assert message("leave.other_results_kept", language) in said
+    assert len([line for line in lines if line.startswith(right)]) == 1
+    listed = "leave.erased_not_photographed" if way_out == "new-patient" else "leave.signout_erased_not_photographed"
+    assert message(listed, language).format(eye=right) in lines
+    assert message("leave.results_kept", language) not in lines
+    assert message("leave.other_results_kept", language) in lines
     assert unscrolled(page) and page.evaluate(AUDIT) == []
-    snap(page, "leave-new-patient-one-result-erased")
+    snap(page, f"leave-{way_out}-one-result-erased")
     page.locator("[data-test=leave-start]").click()
-    page.wait_for_url("**/patient")
+    if way_out == "sign-out":
+        page.wait_for_url("**/signin")
+        sign_in(page, app)
+    page.wait_for_url("**/patient" if way_out == "new-patient" else "**/ready")
     page.goto(f"{app.url}/today")
     assert page.locator("[data-test=entry]").count() == 2  # the left eye's result, the right eye to call back
 
