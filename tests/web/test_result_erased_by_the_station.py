@@ -131,6 +131,30 @@ def test_finish_anyway_names_both_eyes_when_the_station_erased_the_only_result(p
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("eyes", [("R", "L"), ("R",)])
+def test_finish_anyways_question_offers_the_eye_still_to_photograph_not_the_erased_one(page, app, language, eyes):
+    """The right eye's result erased, its screen on: "Finish anyway"'s question offered "Next: Right eye",
+    the eye on screen, where the screen's own Next offers the left eye. It offers the left eye, and with
+    no other eye to photograph (the visit's only eye) the right eye's own "Photograph it again"."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, f"S-12{len(eyes)}", eyes=eyes)
+    erased_by_the_station(app, "R")
+    page.reload()
+    page.locator("[data-test=finish]").click()
+    page.wait_for_url("**/finish")
+    left = message("eye.L", language)
+    again = message("result.photograph_again", language)
+    on = message("result.next", language).format(eye=left) if "L" in eyes else again
+    assert page.locator("[data-test=finish-next]").inner_text() == on
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, f"result-finish-confirm-erased-{len(eyes)}-eyes")
+    page.locator("[data-test=finish-next]").click()
+    page.wait_for_url("**/capture")
+    assert page.locator("h1.slot").inner_text().strip() == (left if "L" in eyes else message("eye.R", language))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("eyes", [("R", "L"), ("R",)])
 def test_the_patients_outcome_names_no_other_eye_when_no_eye_has_a_result(page, app, language, eyes):
     """The right eye's result erased, no other eye with one: the patient's outcome read "not complete
     until the other eye is photographed", where no eye has a result (both left, or the visit's only eye)."""
