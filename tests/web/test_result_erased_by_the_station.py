@@ -93,6 +93,41 @@ def test_the_other_eye_is_next_under_an_eye_whose_result_the_station_erased(page
     assert page.locator("h1.slot").inner_text().strip() == message("eye.L", "en")
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("erased_on", ["capture", "check"])
+def test_retaking_an_eye_whose_result_the_station_erased_says_so_on_the_camera_and_check_screens(
+    page, app, language, erased_on
+):
+    """The right eye photographed again ("Retake this one"), its result erased by the station while its
+    camera, or its new photo's check screen, is open: neither said a word of it, and the camera still
+    offered to keep the earlier photo, erased. Both say it as the result screen does, and the camera
+    offers nothing earlier to keep."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, f"S-13{erased_on[:2].upper()}")
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    said = erased_said(language, message("eye.R", language))
+    if erased_on == "capture":
+        erased_by_the_station(app, "R")
+        page.reload()
+        assert page.locator("[data-test=erased-note]").inner_text() == said
+        assert page.locator("[data-test=keep-earlier]").count() == 0
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "capture-result-erased")
+    shoot(page)
+    if erased_on == "check":
+        erased_by_the_station(app, "R")
+        page.reload()
+    assert page.locator("[data-test=erased-note]").inner_text() == said
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, f"check-result-erased-on-{erased_on}")
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").is_visible()
+    assert page.locator("[data-test^=erased]").count() == 0
+
+
 # "Finish anyway"'s question with both eyes left: each named, in the agreement French gives two.
 BOTH_EYES_MISSING = {
     "en": "Right eye and left eye not photographed \u2013 finish anyway?",
