@@ -1648,6 +1648,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{eye}: listed as not photographed yet, to call back, as “Finish anyway” does.",
         "fr": "{eye} : inscrit comme pas encore photographié, à rappeler, comme avec « Terminer quand même ».",
     },
+    # The same of an eye whose result the review station erased (``Visit.forget``): one line says both,
+    # where "result.erased" then this one named the eye twice.
+    "leave.erased_not_photographed": {
+        "en": "{eye}: the review station erased its result; listed as not photographed yet, to call back, as "
+        "“Finish anyway” does.",
+        "fr": "{eye} : le poste de relecture a supprimé son résultat ; inscrit comme pas encore photographié, à "
+        "rappeler, comme avec « Terminer quand même ».",
+    },
     # A fundus visit that has recorded no result yet: Today lists no call-back that would open nobody
     # (``worklist._not_photographed``), so no eye is promised one.
     "leave.nothing_recorded": {
@@ -1691,6 +1699,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "leave.signout_not_photographed": {
         "en": "{eye}: listed on Today as a visit not finished, to call back.",
         "fr": "{eye} : inscrit dans Aujourd'hui comme visite non terminée, à rappeler.",
+    },
+    "leave.signout_erased_not_photographed": {
+        "en": "{eye}: the review station erased its result; listed on Today as a visit not finished, to call back.",
+        "fr": "{eye} : le poste de relecture a supprimé son résultat ; inscrit dans Aujourd'hui comme visite non "
+        "terminée, à rappeler.",
     },
     "leave.sign_out": {"en": "Sign out anyway", "fr": "Se déconnecter quand même"},
     "level.green": {"en": "OK", "fr": "OK"},

@@ -87,11 +87,11 @@ class WorklistEntry:
         return 0 if self.call_back == URGENT else 1
 
 
-def midnight() -> datetime:
-    """Where Today starts: the nurse's day, by the device's clock, since UTC's midnight is mid-morning or
-    mid-evening elsewhere (a naive local midnight made aware: its own offset, not now's, on a day the
-    clocks change)."""
-    return datetime.combine(date.today(), time()).astimezone()
+def midnight(day: date | None = None) -> datetime:
+    """Where Today starts (or ``day``): the nurse's day, by the device's clock, since UTC's midnight is
+    mid-morning or mid-evening elsewhere (a naive local midnight made aware: its own offset, not now's,
+    on a day the clocks change)."""
+    return datetime.combine(day or date.today(), time()).astimezone()
 
 
 # The audit event of a visit finished with eyes never photographed, and the worklist's outcome for

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -82,7 +83,10 @@ def routes(web: WebApp) -> list[Route]:
             return worklist(device.store.records, since, shown == "verdict", mine), status(web)
 
         entries, bar = await device.run(read)
-        context = {"entries": entries, "shown": shown, "status": bar, "midnight": since}
+        # A screening dated after today (on this boot, by a clock not set: ``worklist``) is no more
+        # today's than one dated before it: its date is said too.
+        tomorrow = midnight(since.date() + timedelta(days=1))
+        context = {"entries": entries, "shown": shown, "status": bar, "midnight": since, "tomorrow": tomorrow}
         return web.render(request, session, "today.html", **context)
 
     async def _records_page(request: Request, session: Session, status_code: int = 200, **extra: object) -> Response:

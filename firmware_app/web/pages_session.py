@@ -27,7 +27,7 @@ from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.open_visits import close_visit_not_finished, visit_finished, visit_started
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
-from firmware_app.records.store import PatientErased, true_age
+from firmware_app.records.store import Gone, PatientErased, true_age
 from firmware_app.records.worklist import lost_visit_listed, midnight, verdicts_to_act_on
 from firmware_app.records_cli import sync_status
 from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, over_https, sent_to
@@ -47,19 +47,29 @@ class Leaving:
     """A way out of an open visit that asks first (templates/leave_visit.html): one question, said in
     its own words (the message keys), whose "go on" posts to ``action`` confirmed; its way back, "Back
     to the patient in progress" whichever way out was asked for, leads to the visit where it was.
-    ``nav``: the nav button it stands for, if any."""
+    ``erased_not_photographed``: ``not_photographed`` of an eye whose result the review station erased,
+    said in one line. ``nav``: the nav button it stands for, if any."""
 
     action: str
     question: str
     not_photographed: str
+    erased_not_photographed: str
     go_on: str
     nav: str = ""
 
 
 # "New patient": the visit is finished as "Finish anyway" finishes it, then the form opens.
-NEW_PATIENT = Leaving("/finish", "leave.question", "leave.not_photographed", "leave.start", "patient")
+NEW_PATIENT = Leaving(
+    "/finish", "leave.question", "leave.not_photographed", "leave.erased_not_photographed", "leave.start", "patient"
+)
 # "Sign out": the visit is closed as not finished (``drop_visit``), then the session ends.
-SIGN_OUT = Leaving("/signout", "leave.signout_question", "leave.signout_not_photographed", "leave.sign_out")
+SIGN_OUT = Leaving(
+    "/signout",
+    "leave.signout_question",
+    "leave.signout_not_photographed",
+    "leave.signout_erased_not_photographed",
+    "leave.sign_out",
+)
 
 
 def home(session: Session) -> str:
@@ -215,12 +225,21 @@ async def erased_since(web: WebApp, request: Request, session: Session, visit: V
     the visit closed and the nurse told (``patient_erased``), as its next result would be refused; a
     result the station erased alone, forgotten (``Visit.forget``), the screens saying so and its slot to
     photograph again. ``None``: the visit goes on, as the records now hold it."""
+    if (await forget_erased(web, visit)).with_the_patient:
+        return await patient_erased(web, request, session, visit, "records.patient_erased_shown")
+    return None
+
+
+async def forget_erased(web: WebApp, visit: Visit) -> Gone:
+    """What another process erased of the visit since it was recorded, the results the station erased
+    forgotten (``Visit.forget``): all the camera and check screens ask, to tell a nurse photographing
+    such a slot again why (they said nothing, and the camera offered to keep the erased photo). Whether
+    the patient was erased is the caller's to answer: those screens leave it to the photo's use, which
+    records nothing for them and says so (``PatientErased``)."""
     device = web.device
     gone = await device.run(lambda: device.store.gone(visit.beside))
-    if gone.with_the_patient:
-        return await patient_erased(web, request, session, visit, "records.patient_erased_shown")
     visit.forget(gone.by_the_station)
-    return None
+    return gone
 
 
 def routes(

@@ -93,6 +93,41 @@ def test_the_other_eye_is_next_under_an_eye_whose_result_the_station_erased(page
     assert page.locator("h1.slot").inner_text().strip() == message("eye.L", "en")
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("erased_on", ["capture", "check"])
+def test_retaking_an_eye_whose_result_the_station_erased_says_so_on_the_camera_and_check_screens(
+    page, app, language, erased_on
+):
+    """The right eye photographed again ("Retake this one"), its result erased by the station while its
+    camera, or its new photo's check screen, is open: neither said a word of it, and the camera still
+    offered to keep the earlier photo, erased. Both say it as the result screen does, and the camera
+    offers nothing earlier to keep."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, f"S-13{erased_on[:2].upper()}")
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    said = erased_said(language, message("eye.R", language))
+    if erased_on == "capture":
+        erased_by_the_station(app, "R")
+        page.reload()
+        assert page.locator("[data-test=erased-note]").inner_text() == said
+        assert page.locator("[data-test=keep-earlier]").count() == 0
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "capture-result-erased")
+    shoot(page)
+    if erased_on == "check":
+        erased_by_the_station(app, "R")
+        page.reload()
+    assert page.locator("[data-test=erased-note]").inner_text() == said
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, f"check-result-erased-on-{erased_on}")
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").is_visible()
+    assert page.locator("[data-test^=erased]").count() == 0
+
+
 # "Finish anyway"'s question with both eyes left: each named, in the agreement French gives two.
 BOTH_EYES_MISSING = {
     "en": "Right eye and left eye not photographed \u2013 finish anyway?",
@@ -127,6 +162,30 @@ def test_finish_anyway_names_both_eyes_when_the_station_erased_the_only_result(p
     page.wait_for_url("**/patient")
     page.goto(f"{app.url}/today")
     assert page.locator("[data-test=entry]").count() == 0
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("eyes", [("R", "L"), ("R",)])
+def test_finish_anyways_question_offers_the_eye_still_to_photograph_not_the_erased_one(page, app, language, eyes):
+    """The right eye's result erased, its screen on: "Finish anyway"'s question offered "Next: Right eye",
+    the eye on screen, where the screen's own Next offers the left eye. It offers the left eye, and with
+    no other eye to photograph (the visit's only eye) the right eye's own "Photograph it again"."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, f"S-12{len(eyes)}", eyes=eyes)
+    erased_by_the_station(app, "R")
+    page.reload()
+    page.locator("[data-test=finish]").click()
+    page.wait_for_url("**/finish")
+    left = message("eye.L", language)
+    again = message("result.photograph_again", language)
+    on = message("result.next", language).format(eye=left) if "L" in eyes else again
+    assert page.locator("[data-test=finish-next]").inner_text() == on
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, f"result-finish-confirm-erased-{len(eyes)}-eyes")
+    page.locator("[data-test=finish-next]").click()
+    page.wait_for_url("**/capture")
+    assert page.locator("h1.slot").inner_text().strip() == (left if "L" in eyes else message("eye.R", language))
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -203,24 +262,30 @@ def test_leaving_a_visit_whose_only_result_the_station_erased_says_it_was_erased
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_leaving_a_visit_one_result_of_which_the_station_erased_says_which_are_kept(page, app, language):
+@pytest.mark.parametrize("way_out", ["new-patient", "sign-out"])
+def test_leaving_a_visit_one_result_of_which_the_station_erased_says_which_are_kept(page, app, language, way_out):
     """Both eyes screened, the right one's result erased: New patient's question said "The results already
     recorded are kept", the erased one among them. It says the right eye's was erased, that eye goes on
-    Today to call back (beside the left eye's result, which names the patient), and the others are kept."""
+    Today to call back (beside the left eye's result, which names the patient), and the others are kept:
+    the right eye in one line, where it had two (erased, then listed as not photographed yet)."""
     sign_in(page, app)
     switch_to(page, language)
     both_eyes_screened_and_the_right_erased(page, app, "S-9")
     page.reload()
-    said = leaving(page, "new-patient").inner_text()
+    lines = leaving(page, way_out).locator("li").all_inner_texts()
     right = message("eye.R", language)
-    assert erased_said(language, right) in said
-    assert message("leave.not_photographed", language).format(eye=right) in said
-    assert message("leave.results_kept", language) not in said
-    assert message("leave.other_results_kept", language) in said
+    assert len([line for line in lines if line.startswith(right)]) == 1
+    listed = "leave.erased_not_photographed" if way_out == "new-patient" else "leave.signout_erased_not_photographed"
+    assert message(listed, language).format(eye=right) in lines
+    assert message("leave.results_kept", language) not in lines
+    assert message("leave.other_results_kept", language) in lines
     assert unscrolled(page) and page.evaluate(AUDIT) == []
-    snap(page, "leave-new-patient-one-result-erased")
+    snap(page, f"leave-{way_out}-one-result-erased")
     page.locator("[data-test=leave-start]").click()
-    page.wait_for_url("**/patient")
+    if way_out == "sign-out":
+        page.wait_for_url("**/signin")
+        sign_in(page, app)
+    page.wait_for_url("**/patient" if way_out == "new-patient" else "**/ready")
     page.goto(f"{app.url}/today")
     assert page.locator("[data-test=entry]").count() == 2  # the left eye's result, the right eye to call back
 

@@ -20,6 +20,7 @@ from firmware_app.records.clock import boot_time, current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.verdicts import SOON_OR_URGENT
+from firmware_app.wording import readable_date
 from tests.conftest import filled
 from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
 from tests.records.kit import (
@@ -552,6 +553,26 @@ def test_todays_screenings_from_before_ntp_set_the_clock_are_listed_and_marked(p
         assert page.locator("[data-test=clock-not-set]").inner_text() == words
         assert unscrolled(page) and page.evaluate(AUDIT) == []
         snap(page, "today-clock-not-set")
+
+
+def test_a_screening_dated_days_ahead_by_a_clock_not_set_shows_its_date_on_today(page, app):
+    """A screening recorded on this boot by a clock two days ahead, before NTP stepped it back: Today
+    listed it by its time alone, as if recorded today. Its date is said with its time, as an earlier
+    day's is, and its time marked as from a clock not set."""
+    ahead = datetime.now(UTC) + timedelta(days=2)
+    store = open_store(app.directory, clock=lambda: ahead, synchronised=False, boot=current_boot())
+    record_one(store, small_photo(), sample_record(captured_at=ahead))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    for language in ("en", "fr"):
+        page.goto(f"{app.url}/today")
+        switch_to(page, language)
+        time_cell = page.locator("[data-test=entry] td").first
+        assert readable_date(ahead, language) in time_cell.inner_text()
+        assert time_cell.locator("[data-test=clock-not-set]").is_visible()
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "today-clock-ahead")
 
 
 def test_an_urgent_referral_of_a_patient_the_device_referred_is_a_call_back_on_every_screen(page, app):
