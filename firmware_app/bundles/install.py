@@ -31,11 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from firmware_app.bundles.manifest import BundleError, Manifest, read_manifest, verify_bundle, version_key
+from firmware_app.bundles.manifest import STORE, BundleError, Manifest, read_manifest, verify_bundle, version_key
 from firmware_app.durable import fsync_directory
 from firmware_app.records.database import RequestRefused
 
-STORE = ".bundles"
 TEMPORARY_PREFIX = ".tmp-"
 DAMAGED_PREFIX = ".damaged-"
 LOCK_FILE = ".lock"

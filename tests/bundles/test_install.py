@@ -6,6 +6,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -16,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from firmware_app.app import ModelShelf
 from firmware_app.bundles import install
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
-from firmware_app.bundles.manifest import verify_bundle
+from firmware_app.bundles.manifest import BundleError, verify_bundle
+from firmware_app.config import load_config
 from firmware_app.inference.model import TriageModel
 from firmware_app.messages import message, sentence
 from firmware_app.records.store import Records
@@ -317,6 +320,39 @@ def test_reinstalling_the_bundle_repairs_an_active_copy_without_its_manifest(dev
     assert run.stdout == f"{sentence('models.switched.repair', 'en', **said)}\n"
     assert not (kept / "manifest.json").exists()
     verify_bundle(installed / "melanoma", trusted_keys(directory / "trusted-keys"), threads=1)
+
+
+def test_an_installed_copy_without_its_manifest_is_refused_not_loaded_unsigned(tmp_path, retina_jpeg):
+    """Removing manifest.json from an installed copy made it a bare folder: loaded against its card alone,
+    a changed threshold screened with, and named "(unsigned)" by doctor, green. A copy an install made is
+    signed by its install: without its manifest it is refused, and its reinstall repairs it."""
+    config = device_config(tmp_path, MODELS_DIR / "trusted-keys")
+    installed = tmp_path / "installed"
+    genuine = MODELS_DIR / "dr-referable"
+    for bundle in (genuine, MODELS_DIR / "melanoma"):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    copy = installed / "dr-referable"
+    (copy / "manifest.json").unlink()
+    card = copy / "card.json"
+    card.write_text(card.read_text().replace('"threshold": 0.243887', '"threshold": 0.999', 1))
+    refused = (
+        f"{copy}: the copy its install made ({copy.resolve()}) has no manifest.json, so it cannot "
+        f"be verified and is not loaded unsigned: install its signed bundle again (edgescreen models install), "
+        "which repairs the copy"
+    )
+
+    run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), config=config)
+    assert run.returncode == 3 and refused in run.stderr, run.stderr  # on main: 0, screened with 0.999
+    with pytest.raises(BundleError, match=re.escape(refused)):
+        ModelShelf(load_config(str(config)))("fundus")
+    listed = edgescreen("models", config=config)
+    assert listed.returncode == 1 and f"dr-referable  NOT VERIFIED  {refused}" in listed.stdout, listed.stdout
+    _, checks, _ = doctor(config)
+    assert checks["models"]["level"] == "red" and checks["models"]["values"]["error"] == refused
+    assert checks["models"]["message"] == message("health.models.refused", "en")
+
+    assert edgescreen("models", "install", str(genuine), config=config).returncode == 0
+    assert doctor(config)[1]["models"]["level"] == "green"
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
