@@ -417,6 +417,34 @@ def test_a_disk_full_as_the_link_is_made_keeps_the_active_model_and_says_so(tmp_
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_rollback_on_a_full_disk_keeps_the_active_model_and_says_so(tmp_path, tiny_filesystem, language):
+    """A rollback's two new links need an inode each: on a models disk with none left it stopped with a
+    traceback. Now the full disk's sentence for a rollback, the active and previous models as they were."""
+    key, trusted = make_key(tmp_path)
+    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
+    second = with_version(first, tmp_path / "melanoma-1.1.0", "1.1.0", key)
+    installed = tiny_filesystem / "installed"
+    config = in_language(
+        write_config(tmp_path, 1, f'[models]\ndirectory = "{installed}"\ntrusted_keys = "{trusted}"\n'), language
+    )
+    for bundle in (first, second):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    links = {name: os.readlink(installed / name) for name in ("melanoma", ".melanoma.previous")}
+    subprocess.run(
+        ["mount", "-o", f"remount,nr_inodes={_inodes_used(tiny_filesystem)}", str(tiny_filesystem)], check=True
+    )
+
+    run = edgescreen("models", "rollback", "melanoma", config=config)
+    assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr  # on main: OSError, Errno 28
+    said = sentence("models.no_room_rollback", language, model="melanoma", folder=str(installed))
+    assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr
+    assert {name: os.readlink(installed / name) for name in links} == links
+    assert active_manifest(installed, "melanoma").version == "1.1.0"
+    assert not list(installed.glob(".tmp-*"))
+    assert [change["action"] for change in model_changes(tmp_path)] == ["install", "install"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_models_lists_the_damaged_copies_kept_with_their_size_and_how_to_remove_them(device, language):
     """A repair keeps the damaged copy for inspection, and nothing ever removed it nor said it was
     there: each repair left a whole bundle's megabytes on the device's card, unseen."""
