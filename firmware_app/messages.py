@@ -416,6 +416,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{bundle} : le disque est plein, {needed} Mo nécessaires sur {folder} : libérez de la place, puis "
         "installez à nouveau ; le modèle actif n'a pas changé",
     },
+    # ``models rollback`` refused for the same disk, with no room for the two links it makes (bundles/install.py,
+    # NoRoomToRollBack): the previous bundle is already there, so no MB are named.
+    "models.no_room_rollback": {
+        "en": "{model}: the disk is full, no room on {folder} to switch back to the previous bundle: free space "
+        "there, then roll back again; the active model is unchanged",
+        "fr": "{model} : le disque est plein, pas de place sur {folder} pour revenir au paquet précédent : libérez "
+        "de la place, puis recommencez le rollback ; le modèle actif n'a pas changé",
+    },
     # ``models install`` whose copy onto the models' disk failed otherwise (bundles/install.py, BundleNotCopied):
     # {file}, the first file it failed on; {reason}, the system's own English words for why.
     "models.not_copied": {

@@ -24,18 +24,18 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from firmware_app.bundles.manifest import BundleError, Manifest, read_manifest, verify_bundle, version_key
+from firmware_app.bundles.manifest import STORE, BundleError, Manifest, read_manifest, verify_bundle, version_key
 from firmware_app.durable import fsync_directory
 from firmware_app.records.database import RequestRefused
 
-STORE = ".bundles"
 TEMPORARY_PREFIX = ".tmp-"
 DAMAGED_PREFIX = ".damaged-"
 LOCK_FILE = ".lock"
@@ -50,6 +50,11 @@ class BundleNotCopied(BundleError, RequestRefused):
 class NoRoomForBundle(BundleNotCopied):
     """The models' disk cannot hold the bundle: a refusal about the device's own drive, said in its
     language with the room the bundle needs there."""
+
+
+class NoRoomToRollBack(BundleError, RequestRefused):
+    """The models' disk has no room for the links a rollback makes: nothing switched, said in the
+    device's language as a full disk is for an install."""
 
 
 @dataclass(frozen=True)
@@ -144,17 +149,18 @@ def _new_link(directory: Path, target: str) -> Path:
     return temporary
 
 
-def _switch(directory: Path, bundle: Path, manifest: Manifest, links: dict[str, str]) -> None:
-    """``_point`` for an install or a repair, whose copy is in the store: a disk that filled since the
-    copy (no room left for a link) is said as one too full for the bundle, nothing switched and the
-    copy removed, rather than a traceback and the copy left until the next install."""
+def _switch(directory: Path, model_id: str, links: dict[str, str], full: Callable[[], Exception]) -> None:
+    """``_point``, a disk with no room left for a link (one since an install's copy, or for a rollback's
+    two) refused as ``full()`` says (called then: an install's measures its bundle), nothing switched,
+    rather than a traceback: the links it made are removed, and so is the copy an install or a repair
+    had put in the store."""
     try:
         _point(directory, links)
     except OSError as error:
         if error.errno != errno.ENOSPC:
             raise
-        _remove_leftovers(directory, manifest.model_id)
-        raise _no_room(bundle, directory) from None
+        _remove_leftovers(directory, model_id)
+        raise full() from None
 
 
 def link_target(directory: Path, link_name: str) -> str | None:
@@ -242,7 +248,12 @@ def install_bundle(
             shutil.rmtree(staging)
     previous = link_target(directory, manifest.model_id)
     links = {} if previous is None else {_previous_name(manifest.model_id): previous}
-    _switch(directory, bundle, manifest, links | {manifest.model_id: f"{STORE}/{name}"})
+    _switch(
+        directory,
+        manifest.model_id,
+        links | {manifest.model_id: f"{STORE}/{name}"},
+        partial(_no_room, bundle, directory),
+    )
     _remove_leftovers(directory, manifest.model_id)
     return Switch("install", manifest.model_id, manifest.version, manifest.digest, current and current.version)
 
@@ -267,7 +278,7 @@ def _repair(
     fresh = f"{STORE}/{_unique(_bundle_name(manifest))}"
     os.rename(staging, directory / fresh)
     fsync_directory(directory / STORE)
-    _switch(directory, bundle, manifest, {manifest.model_id: fresh})
+    _switch(directory, manifest.model_id, {manifest.model_id: fresh}, partial(_no_room, bundle, directory))
     set_aside = directory / STORE / _unique(f"{DAMAGED_PREFIX}{damaged.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
     os.rename(damaged, set_aside)
     fsync_directory(directory / STORE)
@@ -302,6 +313,7 @@ def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int)
         raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
     manifest = verify_bundle(directory / previous, keys, threads)
     current_version = read_manifest(directory / current).version
-    _point(directory, {_previous_name(model_id): current, model_id: previous})
+    full = partial(NoRoomToRollBack.saying, "models.no_room_rollback", model=model_id, folder=str(directory))
+    _switch(directory, model_id, {_previous_name(model_id): current, model_id: previous}, full)
     _remove_leftovers(directory, model_id)
     return Switch("rollback", model_id, manifest.version, manifest.digest, current_version)

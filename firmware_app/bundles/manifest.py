@@ -33,6 +33,7 @@ from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 
 MANIFEST_FILE = "manifest.json"
 SIGNATURE_FILE = "manifest.sig"
+STORE = ".bundles"  # where an install keeps the copies it made (bundles.install), each one signed
 REFERENCE_DIR = "reference"
 MANIFEST_SCHEMA = "edgescreen.model-bundle/2"
 SCHEMA_WITHOUT_STEPS = "edgescreen.model-bundle/1"
@@ -289,10 +290,23 @@ def load_installed(model_dir: Path, keys_dir: Path, threads: int) -> TriageModel
     as when it was installed, every time it is loaded, so an edited card (a threshold moved), a
     changed reference image or a key no longer trusted is refused by the screening itself, not only
     by ``doctor``; a bare model folder (a development build, no manifest) against its card only, and
-    named unsigned wherever models are listed (``installed_name``)."""
+    named unsigned wherever models are listed (``installed_name``). A copy an install made is never
+    bare: without its manifest it is refused, or removing the manifest would skip the verification."""
     if is_signed_bundle(model_dir):
         return _verified(model_dir, trusted_keys(keys_dir), threads)[1]
+    if _is_installed_copy(model_dir):
+        raise BundleError(
+            f"{model_dir}: the copy its install made ({model_dir.resolve()}) has no {MANIFEST_FILE}, so it cannot "
+            "be verified and is not loaded unsigned: install its signed bundle again (edgescreen models install), "
+            "which repairs the copy"
+        )
     return TriageModel(model_dir, threads=threads)
+
+
+def _is_installed_copy(model_dir: Path) -> bool:
+    """Whether the folder is in an install's store (the active link's target, or the store named
+    directly): only a development build's own folder is ever bare."""
+    return model_dir.is_dir() and model_dir.resolve().parent.name == STORE
 
 
 # The state word of ``installed_name``, English; a screen says it in the nurse's language (wording.py).

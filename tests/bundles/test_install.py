@@ -6,6 +6,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -16,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from firmware_app.app import ModelShelf
 from firmware_app.bundles import install
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
-from firmware_app.bundles.manifest import verify_bundle
+from firmware_app.bundles.manifest import BundleError, verify_bundle
+from firmware_app.config import load_config
 from firmware_app.inference.model import TriageModel
 from firmware_app.messages import message, sentence
 from firmware_app.records.store import Records
@@ -319,6 +322,39 @@ def test_reinstalling_the_bundle_repairs_an_active_copy_without_its_manifest(dev
     verify_bundle(installed / "melanoma", trusted_keys(directory / "trusted-keys"), threads=1)
 
 
+def test_an_installed_copy_without_its_manifest_is_refused_not_loaded_unsigned(tmp_path, retina_jpeg):
+    """Removing manifest.json from an installed copy made it a bare folder: loaded against its card alone,
+    a changed threshold screened with, and named "(unsigned)" by doctor, green. A copy an install made is
+    signed by its install: without its manifest it is refused, and its reinstall repairs it."""
+    config = device_config(tmp_path, MODELS_DIR / "trusted-keys")
+    installed = tmp_path / "installed"
+    genuine = MODELS_DIR / "dr-referable"
+    for bundle in (genuine, MODELS_DIR / "melanoma"):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    copy = installed / "dr-referable"
+    (copy / "manifest.json").unlink()
+    card = copy / "card.json"
+    card.write_text(card.read_text().replace('"threshold": 0.243887', '"threshold": 0.999', 1))
+    refused = (
+        f"{copy}: the copy its install made ({copy.resolve()}) has no manifest.json, so it cannot "
+        f"be verified and is not loaded unsigned: install its signed bundle again (edgescreen models install), "
+        "which repairs the copy"
+    )
+
+    run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), config=config)
+    assert run.returncode == 3 and refused in run.stderr, run.stderr  # on main: 0, screened with 0.999
+    with pytest.raises(BundleError, match=re.escape(refused)):
+        ModelShelf(load_config(str(config)))("fundus")
+    listed = edgescreen("models", config=config)
+    assert listed.returncode == 1 and f"dr-referable  NOT VERIFIED  {refused}" in listed.stdout, listed.stdout
+    _, checks, _ = doctor(config)
+    assert checks["models"]["level"] == "red" and checks["models"]["values"]["error"] == refused
+    assert checks["models"]["message"] == message("health.models.refused", "en")
+
+    assert edgescreen("models", "install", str(genuine), config=config).returncode == 0
+    assert doctor(config)[1]["models"]["level"] == "green"
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_bundle_that_cannot_be_copied_names_its_first_failing_file_and_leaves_nothing(device, language):
     """A file the copy could not read (here a link to nothing, as a stick's unreadable file is) printed
@@ -378,6 +414,34 @@ def test_a_disk_full_as_the_link_is_made_keeps_the_active_model_and_says_so(tmp_
     assert not (installed / ".melanoma.previous").exists()
     assert sorted((installed / ".bundles").iterdir()) == before
     assert not list(installed.glob(".tmp-*"))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_rollback_on_a_full_disk_keeps_the_active_model_and_says_so(tmp_path, tiny_filesystem, language):
+    """A rollback's two new links need an inode each: on a models disk with none left it stopped with a
+    traceback. Now the full disk's sentence for a rollback, the active and previous models as they were."""
+    key, trusted = make_key(tmp_path)
+    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
+    second = with_version(first, tmp_path / "melanoma-1.1.0", "1.1.0", key)
+    installed = tiny_filesystem / "installed"
+    config = in_language(
+        write_config(tmp_path, 1, f'[models]\ndirectory = "{installed}"\ntrusted_keys = "{trusted}"\n'), language
+    )
+    for bundle in (first, second):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    links = {name: os.readlink(installed / name) for name in ("melanoma", ".melanoma.previous")}
+    subprocess.run(
+        ["mount", "-o", f"remount,nr_inodes={_inodes_used(tiny_filesystem)}", str(tiny_filesystem)], check=True
+    )
+
+    run = edgescreen("models", "rollback", "melanoma", config=config)
+    assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr  # on main: OSError, Errno 28
+    said = sentence("models.no_room_rollback", language, model="melanoma", folder=str(installed))
+    assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr
+    assert {name: os.readlink(installed / name) for name in links} == links
+    assert active_manifest(installed, "melanoma").version == "1.1.0"
+    assert not list(installed.glob(".tmp-*"))
+    assert [change["action"] for change in model_changes(tmp_path)] == ["install", "install"]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
