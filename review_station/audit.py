@@ -2,8 +2,9 @@
 
 Append-only and hash-chained by the device's own chain rule (``firmware_app.records.audit``), so the
 same checker finds an edited, deleted, reordered or truncated event. An event is appended inside the
-transaction of the change it records. Several processes may write (web workers, the CLI): on
-PostgreSQL a transaction-scoped advisory lock keeps the chain linear; SQLite serialises writers itself.
+transaction of the change it records. Several processes may write (web workers, the CLI), each
+event numbered after the last: the last is read under a lock held until the transaction ends, on
+PostgreSQL a transaction-scoped advisory lock, on SQLite its one write lock (``hold_the_writer``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text, update
 
 from firmware_app.records.audit import HEAD_KEY, ChainCheck, broken_chain, chain_event, check_chain
+from review_station.storage.locks import hold_the_writer
 from review_station.storage.tables import audit, meta
 
 AUDIT_LOCK = 0x65646765  # any constant: the one advisory lock the audit log takes
@@ -42,6 +44,8 @@ def append(connection: Connection, kind: str, details: Mapping[str, Any], at: da
     """Append one event in ``connection``'s transaction; the details hold ids and codes, never free text."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+    else:
+        hold_the_writer(connection)
     last = connection.execute(select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)).first()
     moment = at or datetime.now(UTC)
     event = chain_event(tuple(last) if last else None, kind, details, moment, STATION_KINDS)

@@ -23,6 +23,7 @@ from edgescreen_wire.result import could_not_photograph
 from edgescreen_wire.sealed_image import open_image, read_private_key
 from review_station import audit, devices
 from review_station.config import ImagesConfig
+from review_station.storage.locks import for_update
 from review_station.storage.tables import images, reads, results, upload_parts
 
 
@@ -70,12 +71,12 @@ def expected_upload(
 ) -> dict[str, Any] | UploadAnswer:
     """The digest and size the result announced, if ``device_id`` may upload its photo; else the
     answer that says why not (the same for a whole upload and each part of a resumed one). With
-    ``lock``, the result's row stays held until the transaction ends (PostgreSQL; SQLite writes one
-    transaction at a time anyway)."""
+    ``lock``, the result stays held until the transaction ends (``for_update``): what the caller reads
+    of its photo next is still so when it writes."""
     if not HEX32.fullmatch(result_id):
         return UploadAnswer(404, "no such result id")
     query = select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
-    result = connection.execute(query.with_for_update() if lock else query).first()
+    result = connection.execute(for_update(connection, query) if lock else query).first()
     if result is None:
         return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
     if device_id != result.device_id:

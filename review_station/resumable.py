@@ -80,8 +80,9 @@ def append(engine: Engine, result_id: str, device_id: str | None, at: int, data:
 def _append(
     connection: Connection, result_id: str, device_id: str | None, at: int, data: bytes, last: bool
 ) -> Progress:
-    # One append per photo at a time: PostgreSQL holds the result's row until this one commits, so a
-    # request cut off while another completes the photo reads the photo held when it is let through.
+    # One append per photo at a time: the result is held until this one commits (PostgreSQL's row lock,
+    # SQLite's write lock), so a request cut off while another completes the photo reads the photo held
+    # when it is let through.
     expected = expected_upload(connection, result_id, device_id, lock=True)
     if isinstance(expected, UploadAnswer):
         return Progress(expected)
@@ -99,12 +100,6 @@ def _append(
                 result_id=result_id, sha256=sha256, offset=at, size=len(data), data=data, received_at=datetime.now(UTC)
             )
         )
-        # SQLite has no row lock, and its driver begins the transaction at the first write: the checks
-        # above read outside it. The insert waits for any other writer, so the photo another request
-        # completed meanwhile is seen now, and these bytes must not outlive it.
-        if held(connection, result_id):
-            connection.execute(delete(upload_parts).where(upload_parts.c.result_id == result_id))
-            return _already_held(size)
     received += len(data)
     if received < size:
         if last:

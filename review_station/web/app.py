@@ -581,10 +581,8 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         context = shown_result(request, result_id, user, Filters.from_query(dict(request.query_params)))
         return render(request, "result.html", user=user, **context)
 
-    @app.post("/results/{result_id}/reads")
-    async def read_result(request: Request, result_id: ResultId) -> Response:
-        user = result_reader(request, result_id)
-        form = await posted(request, user)
+    def save_read(request: Request, result_id: str, user: SignedIn, form: dict[str, str]) -> Response:
+        """The posted read recorded, or the page again with why it was refused."""
         filters = Filters.from_query(dict(request.query_params))
         read = ReadForm(
             verdict=form.get("verdict", ""),
@@ -604,6 +602,15 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
             said = words.refused(error.key, error.values, language_of(request))
             return render(request, "result.html", status=422, user=user, refused=said, entered=entered, **context)
         return RedirectResponse(f"/results/{result_id}?{filters.query_string()}", status_code=303)
+
+    @app.post("/results/{result_id}/reads")
+    async def read_result(request: Request, result_id: ResultId) -> Response:
+        """Async for the form alone: the database work runs off the event loop, as a ``def`` page's does.
+        On it, a read waiting for the database (another read of the result, SQLite's write lock) held
+        every other request of the station, every specialist's pages, reads and polls."""
+        user = await asyncio.to_thread(result_reader, request, result_id)
+        form = await posted(request, user)
+        return await asyncio.to_thread(save_read, request, result_id, user, form)
 
     @app.post("/results/{result_id}/contrary-reads")
     async def confirm_standing_read(request: Request, result_id: ResultId) -> Response:

@@ -5,11 +5,13 @@ finds them in one statement through the audit log's ``audit_recent`` index."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, event, select, update
 
 from review_station import audit
 from review_station.opened import RECENTLY, Opening, opened_by_others
@@ -56,6 +58,45 @@ def test_a_result_page_says_who_else_opened_it_lately_and_still_lets_the_reader_
         "dora a ouvert ce résultat il y a 1 minute",
         "carla a ouvert ce résultat il y a 3 minutes",
     ]
+
+
+def test_two_readers_opening_a_result_at_the_same_moment_are_both_shown_it_and_both_audited(engine: Engine) -> None:
+    """Each page's view is appended to the audit log, numbered after the last event. On SQLite the last
+    was read before the transaction took the database's write lock (pysqlite begins it at the first
+    write): two readers (two ``serve`` processes, or two threads of one) opening a page at once read the
+    same last event, numbered theirs alike, and the second's insert failed, an HTTP 500 in place of the
+    page. Each opening waits at its insert for the other to reach its own (in vain, a moment, once the
+    first holds the log), so both have read the last event before either writes, if they can."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    readers = [signed_in_client(engine, station(), name, "reviewer") for name in ("ana", "bruno")]
+    inserting = threading.Barrier(2)
+    shown: list[int | Exception] = []
+
+    def meet_at_the_insert(connection, cursor, statement: str, *_: object) -> None:
+        if statement.startswith("INSERT INTO audit"):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                inserting.wait(timeout=1.0)
+
+    def open_page(reader) -> None:
+        try:
+            shown.append(reader.get(f"/results/{result_id}").status_code)
+        except Exception as error:  # the station's failure, as the test client raises it
+            shown.append(error)
+
+    opening = [threading.Thread(target=open_page, args=(reader,)) for reader in readers]
+    event.listen(engine, "before_cursor_execute", meet_at_the_insert)
+    try:
+        for thread in opening:
+            thread.start()
+        for thread in opening:
+            thread.join(30)
+    finally:
+        event.remove(engine, "before_cursor_execute", meet_at_the_insert)
+    assert shown == [200, 200]
+    with engine.connect() as connection:
+        assert audit.verify(connection).first_bad is None
+        views = connection.execute(select(audit_log.c.details).where(audit_log.c.kind == "view")).scalars().all()
+    assert sorted(views) == sorted(f'{{"by":"{name}","result":"{result_id}"}}' for name in ("ana", "bruno"))
 
 
 def test_openings_are_told_by_when_they_happened_whatever_offset_or_precision_their_time_was_written_with(

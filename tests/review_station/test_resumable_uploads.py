@@ -165,12 +165,20 @@ def test_a_prefix_left_unfinished_is_purged_after_its_limit_and_erasure_removes_
     assert station.upload("cam-01", stale_id, stale) == Sent(201, sent=SIZE, resumed_at=0)
 
 
-def test_a_request_cut_off_as_another_completes_the_photo_leaves_no_part_behind(engine):
-    """A device killed mid-photo while its next run sends the rest: the first request has read the
-    offset when the second one starts. Held back at the database driver just before it writes, the
-    first lets the second run (SQLite lets it complete the photo meanwhile; PostgreSQL holds it on
-    the result's row). Whichever order the database lets them through, no byte outlives the photo,
-    and the device completes it from the offset the station gives."""
+# Where the first request is held back: as it reads the bytes held, and as it writes its own.
+READING_THE_OFFSET, WRITING = "SELECT coalesce(sum(upload_parts.size)", "INSERT INTO upload_parts"
+
+
+@pytest.mark.parametrize("held_at", [READING_THE_OFFSET, WRITING], ids=["reading", "writing"])
+def test_a_request_cut_off_as_another_completes_the_photo_leaves_no_part_behind(engine, held_at):
+    """A device killed mid-photo while its next run sends the rest: the first request has checked the
+    photo when the second one starts. Held back at the database driver as it reads the offset or
+    writes, the first lets the second run, which waits for it: the first holds the result's row
+    (PostgreSQL) or the database's write lock (SQLite) from its first look at the photo. On SQLite,
+    which locked nothing before the first write, the second completed the photo meanwhile, and the
+    first, held as it read the offset, was answered 409 "the station holds 0 bytes" for a photo the
+    station held. Whichever order the database lets them through, the answers agree with what the
+    station holds, no byte outlives the photo, and the device completes it from the offset given."""
     sealed = os.urandom(SIZE)
     result_id = announcing(engine, sealed)
     assert resumable.append(engine, result_id, "cam-01", 0, sealed[:KEPT], last=False).answer.status == 204
@@ -180,7 +188,7 @@ def test_a_request_cut_off_as_another_completes_the_photo_leaves_no_part_behind(
     )
 
     def hold_back(connection, cursor, statement, parameters, context, executemany):
-        if threading.get_ident() == late_thread and statement.startswith("INSERT INTO upload_parts"):
+        if threading.get_ident() == late_thread and statement.startswith(held_at):
             other.start()
             other.join(2)
 
