@@ -2723,12 +2723,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les tablettes se connectent en HTTPS (port {port}) : les codes ne passent jamais en clair sur le "
         "réseau.",
     },
-    "health.app_tls.amber": {
-        "en": "The app is open to the network ([app] bind {bind}) over plain HTTP: PINs typed on a tablet cross it "
-        'in clear. Set [app] tls_cert_file and tls_key_file (the README says how), or bind = "127.0.0.1".',
-        "fr": "L'application est ouverte au réseau ([app] bind {bind}) en HTTP simple : les codes tapés sur une "
-        "tablette y passent en clair. Réglez [app] tls_cert_file et tls_key_file (le README explique comment), ou "
-        'bind = "127.0.0.1".',
+    # Also what ``edgescreen app`` says, and its out-of-service page shows, as it refuses to start on such a bind.
+    "health.app_tls.red": {
+        "en": "The app is set open to the network ([app] bind {bind}) over plain HTTP: patient data (references, "
+        "results, photos) and the PINs typed on tablets would cross it in clear, so the app does not start. Set "
+        '[app] tls_cert_file and tls_key_file (HTTPS for tablets: the README says how), or bind = "127.0.0.1".',
+        "fr": "L'application est réglée ouverte au réseau ([app] bind {bind}) en HTTP simple : les données des "
+        "patients (références, résultats, photos) et les codes tapés sur les tablettes y passeraient en clair, "
+        "donc l'application ne démarre pas. Réglez [app] tls_cert_file et tls_key_file (HTTPS pour les "
+        'tablettes : le README explique comment), ou bind = "127.0.0.1".',
     },
     # The dates of the app's certificate for tablets (``check_app_certificate``); the README's "HTTPS for
     # tablets" gives the openssl steps that issue the next one from the site's CA.
