@@ -606,6 +606,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "effacé (edgescreen wipe). L'administrateur du poste lance chaque commande ci-dessous sur le poste de "
         "relecture.",
     },
+    # The audit log's ``export`` events, read before the wipe: decrypted copies no wipe reaches.
+    "wipe.exported.one": {
+        "en": "The audit log recorded one export of decrypted photos, on {first}: the wipe does not reach that "
+        "copy. Delete it where it was saved (the browser's downloads on the device or a tablet, or the --out "
+        "folder of edgescreen records export) before the device leaves.",
+        "fr": "Le journal d'audit a enregistré un export de photos déchiffrées, le {first} : l'effacement de "
+        "l'appareil n'atteint pas cette copie. Supprimez-la là où elle a été enregistrée (les téléchargements du "
+        "navigateur sur l'appareil ou une tablette, ou le dossier --out d'edgescreen records export) avant que "
+        "l'appareil ne parte.",
+    },
+    "wipe.exported.other": {
+        "en": "The audit log recorded {count} exports of decrypted photos, from {first} to {last}: the wipe does "
+        "not reach those copies. Delete them where they were saved (the browser's downloads on the device or a "
+        "tablet, or the --out folders of edgescreen records export) before the device leaves.",
+        "fr": "Le journal d'audit a enregistré {count} exports de photos déchiffrées, du {first} au {last} : "
+        "l'effacement de l'appareil n'atteint pas ces copies. Supprimez-les là où elles ont été enregistrées (les "
+        "téléchargements du navigateur sur l'appareil ou une tablette, ou les dossiers --out d'edgescreen records "
+        "export) avant que l'appareil ne parte.",
+    },
     "wipe.flash": {
         "en": "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
         "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
@@ -739,6 +758,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "erase.with_photo.other": {"en": ", {count} with their photo", "fr": ", {count} avec leur photo"},
     # A visit of the patient erased was open on the app's screens (records/open_visits.py): the app, another
     # process, learns it only as it next records or shows that visit's results (web/pages_capture.py).
+    # The audit log's ``export`` events of the erased results: decrypted copies no erasure reaches.
+    "erase.exported.one": {
+        "en": "This patient's photos were exported decrypted once, on {first} (edgescreen audit list --kind export): "
+        "the erasure does not reach that copy. Delete it where it was saved: the browser's downloads on the device "
+        "or a tablet, or the --out folder of edgescreen records export.",
+        "fr": "Les photos de ce patient ont été exportées déchiffrées une fois, le {first} (edgescreen audit list "
+        "--kind export) : l'effacement n'atteint pas cette copie. Supprimez-la là où elle a été enregistrée : les "
+        "téléchargements du navigateur sur l'appareil ou une tablette, ou le dossier --out d'edgescreen records "
+        "export.",
+    },
+    "erase.exported.other": {
+        "en": "This patient's photos were exported decrypted {count} times, from {first} to {last} (edgescreen "
+        "audit list --kind export): the erasure does not reach those copies. Delete them where they were saved: "
+        "the browser's downloads on the device or a tablet, or the --out folder of edgescreen records export.",
+        "fr": "Les photos de ce patient ont été exportées déchiffrées {count} fois, du {first} au {last} "
+        "(edgescreen audit list --kind export) : l'effacement n'atteint pas ces copies. Supprimez-les là où elles "
+        "ont été enregistrées : les téléchargements du navigateur sur l'appareil ou une tablette, ou le dossier "
+        "--out d'edgescreen records export.",
+    },
     "erase.visit_open": {
         "en": "A visit of this patient is open on the app's screens: nothing more is recorded for them. The app "
         "closes it and tells the nurse at the next result recorded for them, or the next time their result "
