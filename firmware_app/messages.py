@@ -445,10 +445,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "; every image opens with the key",
         "fr": " ; chaque image s'ouvre avec la clé",
     },
+    # What the backup file (plain SQLite) shows without the key: the sealed columns alone need it.
     "backup.key_apart": {
-        "en": "the key file {file} is NOT in the backup: keep a copy of it apart (README, Backup and restore)",
+        "en": "the key file {file} is NOT in the backup: keep a copy of it apart (README, Backup and restore). "
+        "Without the key the backup still shows the results' ids, times, eyes, outcomes and scores, the "
+        "specialists' verdicts, the operators' names and their PINs' hashes (a 4-digit PIN is found from its hash "
+        "in minutes); patient references, notes and photos need the key. Keep the backup as locked away as the device.",
         "fr": "le fichier de clé {file} n'est PAS dans la sauvegarde : gardez-en une copie à part "
-        "(README, Backup and restore)",
+        "(README, Backup and restore). Sans la clé, la sauvegarde montre encore les identifiants, heures, yeux, "
+        "résultats et scores des dépistages, les verdicts des spécialistes, les noms des opérateurs et les "
+        "empreintes de leurs codes (un code à 4 chiffres se retrouve à partir de son empreinte en quelques "
+        "minutes) ; les références des patients, les notes et les photos exigent la clé. Gardez la sauvegarde "
+        "aussi bien enfermée que l'appareil.",
     },
     # Photos a worn card damaged ({found}: where, ``backup.damaged_here`` or ``restore.damaged_there``).
     "backup.photos_damaged.one": {
