@@ -3434,6 +3434,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les dossiers n'ont pas pu être écrits : les données supprimées restent sur le disque. Appelez le "
         "technicien : la commande edgescreen doctor dit quoi faire.",
     },
+    # The erased patient's photos exported before (``Erasure.exported``), dated: copies the erasure does not reach.
+    "records.erased_exported.one": {
+        "en": "This patient's photo was exported once, on {first}: that copy is not erased. Delete it from the "
+        "downloads of the device or tablet that saved it.",
+        "fr": "La photo de ce patient a été exportée une fois, le {first} : cette copie n'est pas effacée. "
+        "Supprimez-la des téléchargements de l'appareil ou de la tablette qui l'a enregistrée.",
+    },
+    "records.erased_exported.other": {
+        "en": "This patient's photos were exported {count} times, from {first} to {last}: those copies are not "
+        "erased. Delete them from the downloads of the devices or tablets that saved them.",
+        "fr": "Les photos de ce patient ont été exportées {count} fois, du {first} au {last} : ces copies ne sont "
+        "pas effacées. Supprimez-les des téléchargements des appareils ou tablettes qui les ont enregistrées.",
+    },
     "records.erased_at_station.one": {
         "en": "The review station may hold {count} of these results, without the name: the device asks the "
         "station to erase it at the next sync.",
