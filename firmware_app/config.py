@@ -575,7 +575,8 @@ class AppConfig:
     offline_banner_after_s: int = field(default=900, metadata=_range(1, 30 * 86400))
     # HTTPS for tablets (PEM; both or neither): with them, tablets use https://bind:tls_port, and the
     # kiosk keeps plain HTTP on loopback at ``port``. Without them, ``bind`` opened to the network
-    # carries the operators' PINs in clear (``doctor`` says so, amber).
+    # would carry patient data and the operators' PINs in clear: the app refuses to start on it
+    # (``health.checks.check_app_tls``, red in ``doctor``).
     tls_cert_file: Path | None = field(default=None, metadata=_EXISTING_FILE)
     tls_key_file: Path | None = field(default=None, metadata=_EXISTING_FILE)
     tls_port: int = field(default=8443, metadata=_range(1, 65535))

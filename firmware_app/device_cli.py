@@ -21,7 +21,7 @@ from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
 from firmware_app.service.termination import StopRequested, stop_on_termination
 from firmware_app.wipe import wipe
-from firmware_app.wording import check_sentence, readable_date
+from firmware_app.wording import check_sentence, exports_said, readable_date
 
 
 def _summary(key: str, summary: BackupSummary, language: str) -> str:
@@ -114,6 +114,8 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
         print(sentence("wipe.unsent_results_discarded", language, count=wiped.results_discarded))
     if wiped.photos_discarded:
         print(sentence("wipe.unsent_photos_discarded", language, count=wiped.photos_discarded))
+    if wiped.exported.count:
+        print(exports_said("wipe.exported", wiped.exported, language))
     print(message("wipe.flash", language))  # what a wipe cannot reach, said every time it runs
     if wiped.failed:
         raise RecordsError("could not erase: " + "; ".join(wiped.failed))

@@ -469,10 +469,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "; every image opens with the key",
         "fr": " ; chaque image s'ouvre avec la clé",
     },
+    # What the backup file (plain SQLite) shows without the key: the sealed columns alone need it.
     "backup.key_apart": {
-        "en": "the key file {file} is NOT in the backup: keep a copy of it apart (README, Backup and restore)",
+        "en": "the key file {file} is NOT in the backup: keep a copy of it apart (README, Backup and restore). "
+        "Without the key the backup still shows the results' ids, times, eyes, outcomes and scores, the "
+        "specialists' verdicts, the operators' names and their PINs' hashes (a 4-digit PIN is found from its hash "
+        "in minutes); patient references, notes and photos need the key. Keep the backup as locked away as the device.",
         "fr": "le fichier de clé {file} n'est PAS dans la sauvegarde : gardez-en une copie à part "
-        "(README, Backup and restore)",
+        "(README, Backup and restore). Sans la clé, la sauvegarde montre encore les identifiants, heures, yeux, "
+        "résultats et scores des dépistages, les verdicts des spécialistes, les noms des opérateurs et les "
+        "empreintes de leurs codes (un code à 4 chiffres se retrouve à partir de son empreinte en quelques "
+        "minutes) ; les références des patients, les notes et les photos exigent la clé. Gardez la sauvegarde "
+        "aussi bien enfermée que l'appareil.",
     },
     # Photos a worn card damaged ({found}: where, ``backup.damaged_here`` or ``restore.damaged_there``).
     "backup.photos_damaged.one": {
@@ -640,6 +648,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "effacé (edgescreen wipe). L'administrateur du poste lance chaque commande ci-dessous sur le poste de "
         "relecture.",
     },
+    # The audit log's ``export`` events, read before the wipe: decrypted copies no wipe reaches.
+    "wipe.exported.one": {
+        "en": "The audit log recorded one export of decrypted photos, on {first}: the wipe does not reach that "
+        "copy. Delete it where it was saved (the browser's downloads on the device or a tablet, or the --out "
+        "folder of edgescreen records export) before the device leaves.",
+        "fr": "Le journal d'audit a enregistré un export de photos déchiffrées, le {first} : l'effacement de "
+        "l'appareil n'atteint pas cette copie. Supprimez-la là où elle a été enregistrée (les téléchargements du "
+        "navigateur sur l'appareil ou une tablette, ou le dossier --out d'edgescreen records export) avant que "
+        "l'appareil ne parte.",
+    },
+    "wipe.exported.other": {
+        "en": "The audit log recorded {count} exports of decrypted photos, from {first} to {last}: the wipe does "
+        "not reach those copies. Delete them where they were saved (the browser's downloads on the device or a "
+        "tablet, or the --out folders of edgescreen records export) before the device leaves.",
+        "fr": "Le journal d'audit a enregistré {count} exports de photos déchiffrées, du {first} au {last} : "
+        "l'effacement de l'appareil n'atteint pas ces copies. Supprimez-les là où elles ont été enregistrées (les "
+        "téléchargements du navigateur sur l'appareil ou une tablette, ou les dossiers --out d'edgescreen records "
+        "export) avant que l'appareil ne parte.",
+    },
     "wipe.flash": {
         "en": "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
         "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
@@ -773,6 +800,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "erase.with_photo.other": {"en": ", {count} with their photo", "fr": ", {count} avec leur photo"},
     # A visit of the patient erased was open on the app's screens (records/open_visits.py): the app, another
     # process, learns it only as it next records or shows that visit's results (web/pages_capture.py).
+    # The audit log's ``export`` events of the erased results: decrypted copies no erasure reaches.
+    "erase.exported.one": {
+        "en": "This patient's photos were exported decrypted once, on {first} (edgescreen audit list --kind export): "
+        "the erasure does not reach that copy. Delete it where it was saved: the browser's downloads on the device "
+        "or a tablet, or the --out folder of edgescreen records export.",
+        "fr": "Les photos de ce patient ont été exportées déchiffrées une fois, le {first} (edgescreen audit list "
+        "--kind export) : l'effacement n'atteint pas cette copie. Supprimez-la là où elle a été enregistrée : les "
+        "téléchargements du navigateur sur l'appareil ou une tablette, ou le dossier --out d'edgescreen records "
+        "export.",
+    },
+    "erase.exported.other": {
+        "en": "This patient's photos were exported decrypted {count} times, from {first} to {last} (edgescreen "
+        "audit list --kind export): the erasure does not reach those copies. Delete them where they were saved: "
+        "the browser's downloads on the device or a tablet, or the --out folder of edgescreen records export.",
+        "fr": "Les photos de ce patient ont été exportées déchiffrées {count} fois, du {first} au {last} "
+        "(edgescreen audit list --kind export) : l'effacement n'atteint pas ces copies. Supprimez-les là où elles "
+        "ont été enregistrées : les téléchargements du navigateur sur l'appareil ou une tablette, ou le dossier "
+        "--out d'edgescreen records export.",
+    },
     "erase.visit_open": {
         "en": "A visit of this patient is open on the app's screens: nothing more is recorded for them. The app "
         "closes it and tells the nurse at the next result recorded for them, or the next time their result "
@@ -2846,12 +2892,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les tablettes se connectent en HTTPS (port {port}) : les codes ne passent jamais en clair sur le "
         "réseau.",
     },
-    "health.app_tls.amber": {
-        "en": "The app is open to the network ([app] bind {bind}) over plain HTTP: PINs typed on a tablet cross it "
-        'in clear. Set [app] tls_cert_file and tls_key_file (the README says how), or bind = "127.0.0.1".',
-        "fr": "L'application est ouverte au réseau ([app] bind {bind}) en HTTP simple : les codes tapés sur une "
-        "tablette y passent en clair. Réglez [app] tls_cert_file et tls_key_file (le README explique comment), ou "
-        'bind = "127.0.0.1".',
+    # Also what ``edgescreen app`` says, and its out-of-service page shows, as it refuses to start on such a bind.
+    "health.app_tls.red": {
+        "en": "The app is set open to the network ([app] bind {bind}) over plain HTTP: patient data (references, "
+        "results, photos) and the PINs typed on tablets would cross it in clear, so the app does not start. Set "
+        '[app] tls_cert_file and tls_key_file (HTTPS for tablets: the README says how), or bind = "127.0.0.1".',
+        "fr": "L'application est réglée ouverte au réseau ([app] bind {bind}) en HTTP simple : les données des "
+        "patients (références, résultats, photos) et les codes tapés sur les tablettes y passeraient en clair, "
+        "donc l'application ne démarre pas. Réglez [app] tls_cert_file et tls_key_file (HTTPS pour les "
+        'tablettes : le README explique comment), ou bind = "127.0.0.1".',
     },
     # The dates of the app's certificate for tablets (``check_app_certificate``); the README's "HTTPS for
     # tablets" gives the openssl steps that issue the next one from the site's CA.
@@ -3507,6 +3556,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "edgescreen doctor says what to do.",
         "fr": "Les dossiers n'ont pas pu être écrits : les données supprimées restent sur le disque. Appelez le "
         "technicien : la commande edgescreen doctor dit quoi faire.",
+    },
+    # The erased patient's photos exported before (``Erasure.exported``), dated: copies the erasure does not reach.
+    "records.erased_exported.one": {
+        "en": "This patient's photo was exported once, on {first}: that copy is not erased. Delete it from the "
+        "downloads of the device or tablet that saved it.",
+        "fr": "La photo de ce patient a été exportée une fois, le {first} : cette copie n'est pas effacée. "
+        "Supprimez-la des téléchargements de l'appareil ou de la tablette qui l'a enregistrée.",
+    },
+    "records.erased_exported.other": {
+        "en": "This patient's photos were exported {count} times, from {first} to {last}: those copies are not "
+        "erased. Delete them from the downloads of the devices or tablets that saved them.",
+        "fr": "Les photos de ce patient ont été exportées {count} fois, du {first} au {last} : ces copies ne sont "
+        "pas effacées. Supprimez-les des téléchargements des appareils ou tablettes qui les ont enregistrées.",
     },
     "records.erased_at_station.one": {
         "en": "The review station may hold {count} of these results, without the name: the device asks the "

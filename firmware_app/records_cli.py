@@ -41,7 +41,7 @@ from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
 from firmware_app.typed_argument import typed
-from firmware_app.wording import failure_remedy
+from firmware_app.wording import exports_said, failure_remedy
 
 if TYPE_CHECKING:
     from firmware_app.sync.worker import SyncWorker
@@ -146,6 +146,8 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
             photos = sentence("erase.with_photo", language, count=shared) if shared else ""
             command = "edgescreen-review results erase " + " ".join(at_the_station)
             print(sentence("erase.at_station", language, held=len(at_the_station), photos=photos, command=command))
+        if erasure.exported.count:
+            print(exports_said("erase.exported", erasure.exported, language))
         if visits_open_with(store, erasure.result_ids):  # the app, another process, learns it only later
             print(message("erase.visit_open", language))
         return 0

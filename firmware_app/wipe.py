@@ -46,6 +46,7 @@ from firmware_app.config import LANGUAGES, PROJECT_ROOT
 from firmware_app.durable import create_durably, fsync_directory
 from firmware_app.events import log_event
 from firmware_app.messages import message, sentence, system_reason
+from firmware_app.records.audit import NO_EXPORTS, Exports, exports
 from firmware_app.records.database import RecordsError, RequestRefused, present
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.presence import RecordsGone, marked
@@ -75,6 +76,9 @@ class Wiped:
     # The photos erased before the station had them, waiting or refused (``discard_unsent_results``): no
     # specialist will get them.
     photos_discarded: int = 0
+    # The decrypted copies the audit log saw made (``audit.exports``), which the wipe does not reach;
+    # none counted when the records could not be read (``owed_unread``).
+    exported: Exports = NO_EXPORTS
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ class Owed:
     results: int
     photos: int
     photos_refused: int
+    # Not owed, but read with them before the records go: the decrypted copies the audit log saw made.
+    exported: Exports = NO_EXPORTS
 
     @property
     def photos_unsent(self) -> int:
@@ -163,7 +169,8 @@ def _owed(database: Path, key_file: Path) -> Owed | None:
             waiting, _ = outbox.erasures_to_send()
             erasures = tuple(parse_erasure(row.payload) for row in waiting)  # each passed it: none is altered
             photos = UploadQueue(records).owed()
-            return Owed(erasures, outbox.backlog().unsent, photos.waiting, photos.refused)
+            unsent = outbox.backlog().unsent
+            return Owed(erasures, unsent, photos.waiting, photos.refused, exports(records.connection))
         finally:
             records.close()
     except (RecordsError, sqlite3.Error) as error:  # opening them, or reading the requests
@@ -303,4 +310,4 @@ def wipe(
         lock.release()
     settled = owed or NOTHING_OWED  # records that could not be read: ``owed_unread`` says what went with them
     erasures, results, photos = len(settled.erasures), settled.results, settled.photos_unsent
-    return Wiped(key_erased, files, tuple(failed), keep, owed is None, erasures, results, photos)
+    return Wiped(key_erased, files, tuple(failed), keep, owed is None, erasures, results, photos, settled.exported)

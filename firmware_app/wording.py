@@ -16,6 +16,7 @@ from firmware_app.bundles.manifest import SIGNED, UNSIGNED
 from firmware_app.capture.camera import CameraError
 from firmware_app.health.checks import Check
 from firmware_app.messages import CATALOGUE, message, plural_key, sentence
+from firmware_app.records.audit import Exports
 
 
 def _local(moment: datetime | str) -> datetime:
@@ -48,6 +49,14 @@ def date_in_words(moment: datetime, language: str, with_time: bool = True) -> st
         day=moment.day, month=message(f"date.month.{moment.month}", language), year=moment.year
     )
     return message("date.day_time", language).format(day=day, time=moment.strftime("%H:%M")) if with_time else day
+
+
+def exports_said(key: str, exported: Exports, language: str) -> str:
+    """``key`` (``erase.exported``, ``wipe.exported``) for the decrypted copies ``exported``, counted and
+    dated in the device's local time: when they were made is how the technician finds them."""
+    assert exported.first is not None and exported.last is not None
+    first, last = readable_date(exported.first, language), readable_date(exported.last, language)
+    return sentence(key, language, count=exported.count, first=first, last=last)
 
 
 def french_of(name: str) -> str:

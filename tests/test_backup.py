@@ -17,6 +17,7 @@ import pytest
 from firmware_app.backup import COPIES, backup, last_backup
 from firmware_app.file_system import largest_file
 from firmware_app.messages import message, sentence
+from firmware_app.operators import Operators
 from firmware_app.records.database import RequestRefused
 from firmware_app.records.open_visits import close_lost_visits, visit_recorded, visit_started
 from firmware_app.records.outbox import Outbox
@@ -61,6 +62,35 @@ def _says(line: str, key: str, language: str, **values: str | int) -> bool:
     ``...`` (a count of events, a date) may be anything."""
     filled = sentence(key, language, **{name: "\0" if value is ... else value for name, value in values.items()})
     return re.fullmatch(".+".join(map(re.escape, filled.split("\0"))), line) is not None
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_backup_says_what_anyone_reads_in_it_without_the_key_and_so_it_is(tmp_path, retina_rgb, language):
+    """The backup is a plain SQLite file: without the key, a finder reads its results (ids, times,
+    outcomes, verdicts), the operators' names and the hashes of their short PINs, which a few thousand
+    guesses open. It said only that the key was not in it, as if nothing could be read without it."""
+    directory = tmp_path / "device"
+    directory.mkdir()
+    store = open_store(directory)
+    recorded = record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="MRN-SECRET-9")))
+    Operators(store.records).add("Amina", "2468")
+    store.records.close()
+    out = tmp_path / "records.backup"
+    backed_up = edgescreen("backup", "--out", str(out), config=in_language(write_config(directory, port=1), language))
+    assert backed_up.returncode == 0, backed_up.stderr
+    said = sentence("backup.key_apart", language, file=str(directory / "records.key"))
+    assert backed_up.stdout.splitlines()[-1] == said
+    for words in {"en": ("outcomes", "verdicts", "operators' names", "PIN"), "fr": ("verdicts", "opérateurs", "codes")}[
+        language
+    ]:
+        assert words in said, words
+    copy = sqlite3.connect(out)  # no key
+    try:
+        assert copy.execute("SELECT outcome FROM screening WHERE result_id = ?", (recorded.result_id,)).fetchone()
+        assert copy.execute("SELECT length(pin_hash) FROM operator WHERE name = 'Amina'").fetchone()[0] > 0
+    finally:
+        copy.close()
+    assert b"MRN-SECRET-9" not in out.read_bytes()  # the references, notes and photos are sealed
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

@@ -17,6 +17,7 @@ from firmware_app.messages import message, sentence
 from firmware_app.records.open_visits import visit_recorded, visit_started
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
+from firmware_app.wording import readable_date
 from tests.conftest import PROJECT_ROOT, filled, other_copies
 from tests.health.test_doctor import doctor
 from tests.records.kit import (
@@ -303,6 +304,39 @@ def test_erase_says_what_it_erased_and_left_in_the_devices_language(tmp_path, re
         sentence("erase.at_station", language, held=1, photos="", command=station),
     ]
     assert ("Le poste de relecture" in erased.stdout) == (language == "fr")
+
+
+def export_times(database) -> list[str]:
+    """When the audit saw each decrypted export of a result, oldest first."""
+    with sqlite3.connect(database) as db:
+        rows = db.execute(
+            "SELECT at FROM audit WHERE kind = 'export' AND json_extract(details, '$.result_id') IS NOT NULL "
+            "ORDER BY seq"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_erase_says_how_often_and_when_the_patients_photos_were_exported_decrypted(tmp_path, retina_rgb, language):
+    """A patient's results exported (the nurse app's download, ``records export``) left decrypted
+    copies the erasure cannot reach, and it said nothing of them: it now says how many, when, and
+    where to look; another patient's exports are not counted."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    other = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-6", eye="R")))
+    for eye in ("R", "L"):
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-5", eye=eye)))
+    store.export_images(other.result_id)  # the nurse app's download does this
+    store.records.close()
+    exported = edgescreen("records", "export", "--patient", "MRN-5", "--out", str(tmp_path / "out"), config=config)
+    assert exported.returncode == 0, exported.stderr
+    times = export_times(tmp_path / "records.sqlite3")[1:]  # MRN-5's two, the CLI's
+    erased = edgescreen("erase", "--patient", "MRN-5", config=config)
+    assert erased.returncode == 0, erased.stderr
+    first, last = (readable_date(times[0], language), readable_date(times[-1], language))
+    assert sentence("erase.exported", language, count=2, first=first, last=last) in erased.stdout.splitlines()
+    assert "records export" in erased.stdout
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

@@ -20,10 +20,12 @@ from firmware_app.records.uploads import UploadQueue
 from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sync.lock import WorkerLock
 from firmware_app.wipe import _write_unsent_erasures
+from firmware_app.wording import readable_date
 from tests.conftest import filled, read_only_view
 from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo
 from tests.sharing.kit import station_keys
 from tests.test_cli import edgescreen
+from tests.test_cli_records import export_times
 
 
 def device(tmp_path):
@@ -91,6 +93,23 @@ def test_wipe_says_what_it_erased_and_what_it_cannot_reach_in_the_devices_langua
         message("wipe.flash", language),
     ]
     assert ("écrasés de zéros" in wiped.stdout) == (language == "fr")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_says_how_often_and_when_decrypted_photos_were_exported_which_it_cannot_reach(tmp_path, language):
+    """The audit log's exports (the nurse app's download, ``records export``) are decrypted copies off
+    the records: the wipe said nothing of them, and the device left with its technician unaware."""
+    state, store, config = device(tmp_path)
+    (result_id,) = [row[0] for row in store.records.connection.execute("SELECT result_id FROM screening")]
+    store.export_images(result_id)
+    store.export_images(result_id)
+    store.records.close()
+    times = export_times(state / "records.sqlite3")
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    wiped = edgescreen("wipe", "--confirm", DEVICE.id, config=config)
+    assert wiped.returncode == 0, wiped.stderr
+    first, last = (readable_date(times[0], language), readable_date(times[-1], language))
+    assert sentence("wipe.exported", language, count=2, first=first, last=last) in wiped.stdout.splitlines()
 
 
 def test_wipe_is_refused_without_this_device_s_id_or_while_the_sync_worker_runs(tmp_path, capsys):

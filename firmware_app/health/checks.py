@@ -800,16 +800,17 @@ def tls_refused(error: TlsUnusable) -> Check:
 
 
 def check_app_tls(settings: AppConfig) -> Check:
-    """How the operators' PINs reach the app: amber when ``[app] bind`` opens it to the network over
-    plain HTTP (a tablet's PIN crosses the network in clear), green over HTTPS or on loopback alone.
-    A host name other than ``localhost`` counts as the network: it is one to the tablets that use it."""
+    """How the app's pages and the operators' PINs reach tablets: red when ``[app] bind`` opens it to the
+    network over plain HTTP (patient data and PINs would cross it in clear; ``edgescreen app`` refuses
+    to start on it, in these words), green over HTTPS or on loopback alone. A host name other than
+    ``localhost`` counts as the network: it is one to the tablets that use it."""
     if settings.tls:
         return _check("app_tls", Level.GREEN, "https", port=settings.tls_port)
     try:
         loopback = ipaddress.ip_address(settings.bind).is_loopback
     except ValueError:
         loopback = settings.bind == "localhost"
-    return _check("app_tls", Level.GREEN if loopback else Level.AMBER, bind=settings.bind)
+    return _check("app_tls", Level.GREEN if loopback else Level.RED, bind=settings.bind)
 
 
 def check_app_certificate(settings: AppConfig, now: datetime) -> list[Check]:

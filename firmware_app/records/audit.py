@@ -258,3 +258,31 @@ def _text_or_none(value: bytes) -> str | None:
         return _text(value)
     except UnicodeDecodeError:
         return None
+
+
+@dataclass(frozen=True)
+class Exports:
+    """The decrypted copies of results made off the records (``export`` events naming a result: the nurse
+    app's download, ``records export``): no erasure or wipe reaches them, so those say how many were made
+    and when, for the technician to find and delete them. The audit keeps no folder: a technician's
+    ``--out`` may name the patient, which the audit never does."""
+
+    count: int = 0
+    first: str | None = None
+    last: str | None = None
+
+
+NO_EXPORTS = Exports()
+
+
+def exports(connection: sqlite3.Connection, result_ids: Iterable[str] | None = None) -> Exports:
+    """The exports of ``result_ids`` (all results when ``None``); a backup's ``export`` names none."""
+    query = (
+        "SELECT COUNT(*), MIN(at), MAX(at) FROM audit WHERE kind = 'export' AND json_extract(details, '$.result_id')"
+    )
+    if result_ids is None:
+        row = connection.execute(f"{query} IS NOT NULL").fetchone()
+    else:
+        named = list(result_ids)
+        row = connection.execute(f"{query} IN ({','.join('?' * len(named))})", named).fetchone()
+    return Exports(*row)

@@ -22,10 +22,13 @@ from typing import Any
 from edgescreen_wire.review import check_findings_of
 from firmware_app.events import log_event
 from firmware_app.records.audit import (
+    NO_EXPORTS,
     ROW_UNREADABLE,
     ChainCheck,
+    Exports,
     append_event,
     broken_chain,
+    exports,
     keep_mark,
     verified_mark,
     verify_chain,
@@ -213,6 +216,8 @@ class Erasure:
     # The results whose patient reference does not open (changed on a worn card): not compared, so
     # whether they were this patient's cannot be told (``PatientSearch.unreadable``).
     unreadable_references: tuple[str, ...] = ()
+    # The decrypted copies made of the erased results, which the erasure does not reach (``audit.exports``).
+    exported: Exports = NO_EXPORTS
 
 
 def _reference_key(text: str) -> str:
@@ -962,7 +967,8 @@ class ScreeningStore:
         with transaction(self._db):
             search = self.search_patient(reference)
             erasure = self._erase(list(search.result_ids), ask_the_station=True)
-            erasure = replace(erasure, close=search.close, unreadable_references=search.unreadable)
+            exported = exports(self._db, search.result_ids)
+            erasure = replace(erasure, close=search.close, unreadable_references=search.unreadable, exported=exported)
             witnessed = current(self._db)
         return self._erased(erasure, witnessed)
 

@@ -19,6 +19,7 @@ from firmware_app.web.pages_session import status
 from firmware_app.web.photos import inline_kept_photo
 from firmware_app.web.server import WebApp, over_https
 from firmware_app.web.sessions import Session
+from firmware_app.wording import exports_said
 
 # The record's photo beside its details (app.css, .record-photo): enough to tell two lesions apart.
 RECORD_PHOTO_BOX = (240, 180)
@@ -58,6 +59,8 @@ def erased_text(web: WebApp, session: Session, erasure: Erasure) -> str:
         done += " " + web.text(session, f"records.erased_left_on_disk.{erasure.left_on_disk.cause}")
     if erasure.at_the_station:  # the sync service asks the station to erase its copies
         done += " " + web.counted(session, "records.erased_at_station", len(erasure.at_the_station))
+    if erasure.exported.count:  # decrypted copies downloaded before: the erasure does not reach them
+        done += " " + exports_said("records.erased_exported", erasure.exported, session.language)
     return done
 
 

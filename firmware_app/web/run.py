@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from firmware_app.app import open_store
 from firmware_app.config import AppConfig, Config, ConfigError
 from firmware_app.events import log_event
-from firmware_app.health.checks import Level, check_identity, records_unusable
+from firmware_app.health.checks import Level, check_app_tls, check_identity, records_unusable
 from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
 from firmware_app.records.database import RecordsError, RequestRefused
@@ -289,9 +289,16 @@ def _records_said(error: RecordsError | RequestRefused, language: str) -> str:
 def serve(config: Config, with_sync: bool = True) -> int:
     """The app until Ctrl-C, SIGTERM or a closed terminal, its start said in the device's language: where
     to open it, and who can sign in when nobody can yet. Records it cannot open are said as ``doctor`` says them, the
-    records' own words in the log line above and on the nurse's out-of-service page."""
+    records' own words in the log line above and on the nurse's out-of-service page. A ``bind`` open to the
+    network without TLS files is refused as a config that does not load is (``serve_unconfigured``, loopback
+    alone): its pages would carry patient data in clear."""
     language = config.device.language
     settings = config.app
+    exposed = check_app_tls(settings)
+    if exposed.level is Level.RED:  # plain HTTP on the network: its out-of-service page on loopback alone
+        problem = check_sentence(exposed, language)
+        print(f"edgescreen: {problem}", file=sys.stderr)
+        return serve_unconfigured(problem, settings.port, (language,))
     try:  # the files the config's check read may have been removed or replaced since
         context = _tablets_context(settings) if settings.tls else None
     except ConfigError as error:

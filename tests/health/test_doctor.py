@@ -414,16 +414,19 @@ def test_a_certificate_without_a_common_name_is_red_saying_it_has_none(tmp_path,
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_the_app_opened_to_the_network_without_https_is_amber_with_what_to_set(tmp_path, language):
-    """PINs typed on a tablet cross the network in clear over plain HTTP; loopback, or HTTPS, is green."""
+def test_the_app_opened_to_the_network_without_https_is_red_with_what_to_set(tmp_path, language):
+    """Over plain HTTP the network would carry patient data (references, results, photos) and the PINs
+    typed on a tablet in clear: red, as the app refuses to start on it, naming the patient data and the
+    keys that set HTTPS; loopback, or HTTPS, is green."""
     config = write_config(tmp_path, 1, '[app]\nbind = "0.0.0.0"\n')
     config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
     open_store(tmp_path).records.close()
     _, checks, _ = doctor(config)
     said = checks["app_tls"]["message"]
-    assert checks["app_tls"]["level"] == "amber", said
-    assert said == sentence("health.app_tls.amber", language, bind="0.0.0.0")
-    assert "tls_cert_file" in said and "tls_key_file" in said
+    assert checks["app_tls"]["level"] == "red", said
+    assert said == sentence("health.app_tls.red", language, bind="0.0.0.0")
+    assert "tls_cert_file" in said and "tls_key_file" in said and "127.0.0.1" in said
+    assert ("patient data" if language == "en" else "données des patients") in said
     tls = site_tls(tmp_path / "tls")
     config.write_text(config.read_text().replace("[app]\n", f"[app]\n{tls.app_lines(8443)}", 1))
     _, checks, _ = doctor(config)

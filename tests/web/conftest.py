@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import urllib.error
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from firmware_app.app import open_store
@@ -30,6 +32,7 @@ from tests.conftest import PROJECT_ROOT, as_from_a_terminal, write_rgb
 from tests.degradations import defocus
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import in_language, write_config
+from tests.tls_files import SiteTls
 from tests.web_server import running
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screens"
@@ -154,6 +157,15 @@ def answer_status(url: str) -> int | None:
         return error.code
     except OSError:
         return None
+
+
+def answers_over_https(url: str, tls: SiteTls) -> bool:
+    """Whether the app's tablets' listener answers at ``url``, to a client with the site's CA."""
+    try:
+        httpx.get(url, verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=10)
+    except httpx.TransportError:
+        return False
+    return True
 
 
 def app_process(config: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

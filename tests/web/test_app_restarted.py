@@ -7,6 +7,7 @@ Real Chromium and ``edgescreen app`` as its own process, stopped and started aga
 from __future__ import annotations
 
 import signal
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,10 +17,13 @@ from firmware_app.config import load_config
 from firmware_app.messages import message, sentence
 from firmware_app.records.database import database_files
 from firmware_app.web.sessions import FORGET_AFTER_S
+from tests.mqtt_broker import free_port, wait_until
 from tests.test_cli import edgescreen
+from tests.tls_files import SiteTls, site_tls
 from tests.web.conftest import (
     AUDIT,
     OPERATOR,
+    answers_over_https,
     app_config,
     app_process,
     enter_pin,
@@ -201,18 +205,29 @@ def test_after_a_restart_the_nurses_language_stays_and_a_pin_typed_on_the_old_pa
         running.wait(30)
 
 
+def tablets_app_process(config: Path, port: int, tablet: str, tls: SiteTls) -> subprocess.Popen[str]:
+    """``app_process`` once its tablets' HTTPS listener answers too, at ``tablet``."""
+    running = app_process(config, port)
+    wait_until(lambda: answers_over_https(f"{tablet}/", tls), 60, "the tablets' listener")
+    return running
+
+
+@pytest.mark.browser_context_args(ignore_https_errors=True)  # a tablet with the site's CA installed
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_form_posted_on_a_tablet_after_a_restart_leads_to_sign_in_saying_why(
     tmp_path: Path, retina_jpeg: Path, page, language: str
 ):
-    """A tablet (the app opened to the network) had the patient form open, its reference typed, when the
-    app restarted: Start led to the tablet's sign-in page, which said nothing, so the reference typed was
-    lost without a word and the nurse signed out without knowing why. Now that page says the app
-    restarted and the screen was not kept, as the device's own does."""
+    """A tablet (the app opened to the network, over its HTTPS) had the patient form open, its reference
+    typed, when the app restarted: Start led to the tablet's sign-in page, which said nothing, so the
+    reference typed was lost without a word and the nurse signed out without knowing why. Now that page
+    says the app restarted and the screen was not kept, as the device's own does."""
     config, port = app_config(tmp_path, retina_jpeg, language)
-    config.write_text(config.read_text().replace("[app]\n", '[app]\nbind = "0.0.0.0"\n', 1))
-    tablet = f"http://{network_address()}:{port}"
-    running = app_process(config, port)
+    address, tls_port = network_address(), free_port()
+    tls = site_tls(tmp_path / "tls", (address,))
+    app_lines = f'[app]\nbind = "0.0.0.0"\n{tls.app_lines(tls_port)}'
+    config.write_text(config.read_text().replace("[app]\n", app_lines, 1))
+    tablet = f"https://{address}:{tls_port}"
+    running = tablets_app_process(config, port, tablet, tls)
     try:
         page.goto(f"{tablet}/signin")
         page.locator("#operator").fill(OPERATOR)
@@ -226,7 +241,7 @@ def test_a_form_posted_on_a_tablet_after_a_restart_leads_to_sign_in_saying_why(
         running.send_signal(signal.SIGTERM)
         running.wait(30)
 
-    running = app_process(config, port)
+    running = tablets_app_process(config, port, tablet, tls)
     try:
         page.locator("[data-test=start]").click()  # before the status bar's poll does anything
         page.wait_for_url("**/signin")

@@ -37,6 +37,7 @@ from tests.web.conftest import (
     SCREEN,
     RunningApp,
     answer_status,
+    answers_over_https,
     app_process,
     enter_pin,
     network_address,
@@ -65,17 +66,9 @@ def tablets_app(tmp_path) -> Iterator[TabletsApp]:
     tls_port = free_port()
     running = start_app(tmp_path, app=f'bind = "0.0.0.0"\n{tls.app_lines(tls_port)}')
     kiosk = next(running)
-    wait_until(lambda: _answers(f"https://127.0.0.1:{tls_port}/", tls), 60, "the tablets' listener")
+    wait_until(lambda: answers_over_https(f"https://127.0.0.1:{tls_port}/", tls), 60, "the tablets' listener")
     yield TabletsApp(kiosk, f"https://{address}:{tls_port}", tls_port, tls)
     next(running, None)
-
-
-def _answers(url: str, tls: SiteTls) -> bool:
-    try:
-        httpx.get(url, verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=10)
-    except httpx.TransportError:
-        return False
-    return True
 
 
 def _csrf(page: str) -> str:
@@ -156,7 +149,7 @@ def test_records_that_cannot_be_opened_give_a_tablet_the_out_of_service_page_in_
     app = app_process(config, port)
     url = f"https://{address}:{tls_port}/"
     try:
-        wait_until(lambda: _answers(url, tls), 60, "the tablets' out-of-service page")
+        wait_until(lambda: answers_over_https(url, tls), 60, "the tablets' out-of-service page")
         with httpx.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
             said = tablet.get(f"{url}signin")
             english = tablet.get(f"{url}signin?lang=en")
@@ -187,6 +180,32 @@ def test_a_key_that_is_not_the_certificates_is_refused_at_the_start_naming_it(tm
     assert f"[app].tls_key_file: {other.key} does not match the certificate {tls.certificate}" in stderr
 
 
+@pytest.mark.parametrize(("language", "bind"), [("en", "0.0.0.0"), ("fr", "::")])
+def test_an_app_opened_to_the_network_without_tls_files_is_refused_at_the_start_naming_what_to_set(
+    tmp_path, language, bind
+):
+    """``bind = "0.0.0.0"`` (or ``"::"``, which takes IPv4 too) without TLS files served every page,
+    patient references, results and photos with them, and the PINs typed on tablets, in clear on the
+    network: ``doctor`` only said amber. The app now listens on loopback alone, for its out-of-service
+    page saying why (the nurse's screen is not left blank), and stops with status 2 as for any other
+    config error: its words are ``doctor``'s."""
+    port = free_port()
+    config = write_config(tmp_path, 1, f'[app]\nbind = "{bind}"\nport = {port}\n')
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    refusal = sentence("health.app_tls.red", language, bind=bind)
+    app = app_process(config, port)
+    try:
+        with pytest.raises(httpx.ConnectError):  # nothing answers on the network
+            httpx.get(f"http://{network_address()}:{port}/", timeout=30)
+        said = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
+        assert said.status_code == 503 and "tls_cert_file" in said.text
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+    stderr = app.stderr.read() if app.stderr else ""
+    assert f"edgescreen: {refusal}" in stderr.splitlines(), stderr
+
+
 def test_the_app_says_the_tablets_https_address_and_gives_the_kiosk_its_loopback_http(tmp_path):
     address = network_address()
     tls = site_tls(tmp_path / "tls", (address,))
@@ -204,7 +223,7 @@ def test_the_app_says_the_tablets_https_address_and_gives_the_kiosk_its_loopback
         text=True,
     )
     try:
-        wait_until(lambda: _answers(f"https://{address}:{tls_port}/", tls), 60, "the tablets' listener")
+        wait_until(lambda: answers_over_https(f"https://{address}:{tls_port}/", tls), 60, "the tablets' listener")
         wait_until((runtime / "app-url").exists, 60, "the kiosk's address")
         assert (runtime / "app-url").read_text() == f"http://127.0.0.1:{port}/\n"
         app.send_signal(signal.SIGINT)
@@ -323,7 +342,9 @@ def test_the_out_of_service_line_names_the_tablets_address_beside_the_kiosks(tmp
     (tmp_path / "records.key").unlink()
     app = app_process(config, port)
     try:
-        wait_until(lambda: _answers(f"https://127.0.0.1:{tls_port}/", tls), 60, "the tablets' out-of-service page")
+        wait_until(
+            lambda: answers_over_https(f"https://127.0.0.1:{tls_port}/", tls), 60, "the tablets' out-of-service page"
+        )
     finally:
         app.send_signal(signal.SIGINT)
         assert app.wait(30) == 5
@@ -346,7 +367,7 @@ def test_a_config_that_does_not_load_gives_a_tablet_the_out_of_service_page_when
     url = f"https://127.0.0.1:{tls_port}/"
     context = browser.new_context(ignore_https_errors=True, viewport=SCREEN)
     try:
-        wait_until(lambda: _answers(url, tls), 30, "the tablets' out-of-service page")
+        wait_until(lambda: answers_over_https(url, tls), 30, "the tablets' out-of-service page")
         with httpx.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
             said = tablet.get(f"{url}signin")
         page = context.new_page()

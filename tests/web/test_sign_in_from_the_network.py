@@ -15,7 +15,6 @@ import functools
 import html
 import itertools
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -30,22 +29,18 @@ import httpx
 import pytest
 
 from firmware_app import operators
-from firmware_app.config import load_config
 from firmware_app.operators import Operators
 from firmware_app.web import pages_session
 from firmware_app.web.device import Device
 from firmware_app.web.pages_session import REMOTE_REFUSAL_S
 from firmware_app.web.sign_in_limit import ATTEMPTS, WINDOW_S, SignInLimit
 from tests.conftest import PROJECT_ROOT
-from tests.mqtt_broker import free_port
-from tests.records.kit import write_config
 from tests.web.conftest import (
     AUDIT,
     OPERATOR,
     PIN,
     RunningApp,
     add_operator,
-    app_process,
     csrf_header,
     enter_pin,
     network_address,
@@ -388,36 +383,6 @@ def test_a_tablets_idle_locked_screen_refuses_a_pin_as_a_pin_and_a_lock_as_a_wro
     assert locks(app)[2] == 5 and locks(app)[3] is not None
     assert {(status, refusal) for status, refusal, _ in answers} == {(401, REFUSED_PIN["fr"])}, answers
     assert [took for *_, took in answers] == pytest.approx([REMOTE_REFUSAL_S] * 4), answers
-
-
-def test_bound_to_every_ipv6_and_ipv4_address_the_devices_screen_is_still_the_device(page, tmp_path, retina_jpeg):
-    """``bind = "::"``: ``edgescreen app``'s socket takes IPv4 too, and the kiosk's 127.0.0.1 arrives as
-    ``::ffff:127.0.0.1``. It was taken for the network: the device's screen listed no names, and five
-    wrong PINs from a tablet locked the nurse out of it, the lock the network's count was made to avoid."""
-    port = free_port()
-    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n[app]\nport = {port}\nbind = "::"\n')
-    subprocess.run(
-        [sys.executable, "-m", "firmware_app", "--config", str(config), "operators", "add", OPERATOR, "--pin-stdin"],
-        input=PIN,
-        text=True,
-        check=True,
-        capture_output=True,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    )
-    app = app_process(config, port)
-    try:
-        device = RunningApp(f"http://127.0.0.1:{port}", load_config(str(config)), tmp_path, tmp_path)
-        page.goto(f"{device.url}/signin")
-        assert page.locator("input[name=operator][type=radio]").count() == 1  # Amina, to tap
-        for _ in range(5):
-            sign_in_from(page, from_the_network(device), OPERATOR, "0000")
-        assert locks(device)[2] == 5
-        sign_in(page, device)
-        page.wait_for_url("**/ready")
-    finally:
-        app.send_signal(signal.SIGINT)
-        app.communicate(timeout=60)
 
 
 def test_a_name_typed_in_another_case_unicode_form_or_spacing_signs_the_nurse_in_as_added(page, lan_app):

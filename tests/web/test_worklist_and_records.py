@@ -14,13 +14,15 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edgescreen_wire.topics import ERASURE, REVIEW, device_topic
+from firmware_app.config import LANGUAGES
 from firmware_app.inference.triage import Outcome, Triage
 from firmware_app.messages import message
+from firmware_app.records.audit import Exports
 from firmware_app.records.clock import boot_time, current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.verdicts import SOON_OR_URGENT
-from firmware_app.wording import readable_date
+from firmware_app.wording import exports_said, readable_date
 from tests.conftest import filled
 from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
 from tests.records.kit import (
@@ -33,6 +35,7 @@ from tests.records.kit import (
     screenings_left_in_the_log,
     small_photo,
 )
+from tests.test_cli_records import export_times
 from tests.web.conftest import (
     AUDIT,
     SCREEN,
@@ -284,14 +287,19 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     snap(page, "records-erase-confirm")
     page.locator("[data-test=language]").click()
     page.locator("[data-test=erase-yes]").click()
-    assert (
-        "Erased 1 screening and 1 photo; 1 unsent result withdrawn." in page.locator("[data-test=erased]").inner_text()
-    )
+    # The photo downloaded above is a decrypted copy the erasure does not reach: said, with when.
+    (when,) = export_times(app.directory / "records.sqlite3")
+    exported = {
+        language: exports_said("records.erased_exported", Exports(1, when, when), language) for language in LANGUAGES
+    }
+    erased = page.locator("[data-test=erased]")
+    assert "Erased 1 screening and 1 photo; 1 unsent result withdrawn." in erased.inner_text()
+    assert exported["en"] in erased.inner_text()
     # What was erased is said again in the other language: the switch reloaded the page without it.
     page.locator("[data-test=language]").click()
     page.locator("html[lang=fr]").wait_for(state="attached")
-    erased = page.locator("[data-test=erased]")
     assert "Supprimé\u00a0: 1 dépistage et 1 photo\u00a0; 1 résultat non envoyé retiré." in erased.inner_text()
+    assert exported["fr"] in erased.inner_text()
     snap(page, "records-erased")
     page.locator("[data-test=language]").click()
     page.locator("html[lang=en]").wait_for(state="attached")
