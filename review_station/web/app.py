@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -313,18 +314,25 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         erased = erased_site(connection, result_id)
         return ResultErased(user) if erased is not None and user.reads_site(erased) else NoSuchResult(user)
 
-    async def posted(request: Request, user: SignedIn) -> dict[str, str]:
+    async def posted(request: Request, reader: Callable[..., SignedIn], *asked: str) -> tuple[SignedIn, dict[str, str]]:
+        """The reader, checked by ``reader(request, *asked)`` (``signed_in``, ``result_reader``), and the
+        form they posted. A route is async for its form alone: the check, and the route's database work
+        after it (``asyncio.to_thread``), run off the event loop, as a ``def`` page's do. On it, one
+        waiting for the database (another read of the result, SQLite's write lock) held every other
+        request of the station, every specialist's pages, reads and polls."""
+        user = await asyncio.to_thread(reader, request, *asked)
         form = {key: str(value) for key, value in (await request.form()).items()}
         if not accounts.csrf_ok(user, form.get("csrf")):
             raise Forbidden("error.stale_form", user)
-        return form
+        return user, form
 
     @app.exception_handler(NotSignedIn)
     async def to_sign_in(request: Request, error: NotSignedIn) -> Response:
         """To the sign-in page, which leads back to the page the reader was on once they are signed in,
         and says why when the station ended the reader's session (``idle`` or ``expired``), or only that
-        it did (``ended``) to a reader back long after."""
-        why = accounts.end_told(engine, request.cookies.get(SESSION_COOKIE), web)
+        it did (``ended``) to a reader back long after; off the event loop, as ``posted``'s check: telling
+        it deletes the ended session."""
+        why = await asyncio.to_thread(accounts.end_told, engine, request.cookies.get(SESSION_COOKIE), web)
         flags = {why: 1} if why else {}
         if request.headers.get("HX-Request"):  # a poll: back to the page that polled
             back = urlsplit(request.headers.get("HX-Current-URL", "/"))
@@ -465,9 +473,8 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
 
     @app.post("/sign-out")
     async def sign_out(request: Request) -> Response:
-        user = signed_in(request)
-        await posted(request, user)
-        accounts.sign_out(engine, request.cookies.get(SESSION_COOKIE, ""), web)
+        await posted(request, signed_in)
+        await asyncio.to_thread(accounts.sign_out, engine, request.cookies.get(SESSION_COOKIE, ""), web)
         response = RedirectResponse("/sign-in", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -605,19 +612,14 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
 
     @app.post("/results/{result_id}/reads")
     async def read_result(request: Request, result_id: ResultId) -> Response:
-        """Async for the form alone: the database work runs off the event loop, as a ``def`` page's does.
-        On it, a read waiting for the database (another read of the result, SQLite's write lock) held
-        every other request of the station, every specialist's pages, reads and polls."""
-        user = await asyncio.to_thread(result_reader, request, result_id)
-        form = await posted(request, user)
+        user, form = await posted(request, result_reader, result_id)
         return await asyncio.to_thread(save_read, request, result_id, user, form)
 
     @app.post("/results/{result_id}/contrary-reads")
     async def confirm_standing_read(request: Request, result_id: ResultId) -> Response:
         """A coordinator confirms the read that stands against the refused contrary reads they were shown."""
-        user = result_reader(request, result_id, *ADJUDICATORS)
-        form = await posted(request, user)
-        contrary.confirm(engine, result_id, seen_number(form.get("seen")), user)
+        user, form = await posted(request, result_reader, result_id, *ADJUDICATORS)
+        await asyncio.to_thread(contrary.confirm, engine, result_id, seen_number(form.get("seen")), user)
         query = Filters.from_query(dict(request.query_params)).query_string()
         return RedirectResponse(f"/results/{result_id}?{query}", status_code=303)
 
@@ -725,10 +727,9 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     @app.post("/undelivered/{review_id}/handled")
     async def undelivered_handled(request: Request, review_id: str) -> Response:
         """A coordinator's word that an undelivered verdict reached the clinic another way."""
-        user = signed_in(request, *ADJUDICATORS)
-        await posted(request, user)
+        user, _ = await posted(request, signed_in, *ADJUDICATORS)
         try:
-            undelivered.mark_handled(engine, review_id, alert_h, user)
+            await asyncio.to_thread(undelivered.mark_handled, engine, review_id, alert_h, user)
         except undelivered.NotUndelivered:
             return refusal(request, 404, "error.not_found", "error.no_undelivered", user)
         return RedirectResponse("/dashboard#undelivered", status_code=303)
