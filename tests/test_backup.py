@@ -366,7 +366,8 @@ def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_device
     assert "nothing recorded after it is here" in restored.stdout and "erase them again" in restored.stdout
     with sqlite3.connect(tmp_path / "b") as backup:
         newest = backup.execute("SELECT max(at) FROM audit").fetchone()[0]
-    assert f"newest event is dated {newest} by the old device's clock" in restored.stdout
+    taken_at = readable_date(newest, "en")
+    assert f"newest event is dated {taken_at} by the old device's clock" in restored.stdout
     assert f"edgescreen-review devices resend-verdicts {DEVICE.id}" in restored.stdout
     status = json.loads(edgescreen("sync", "status", "--json", config=target_config).stdout)
     assert status["connection"] == "stopped" and status["connection_detail"].startswith("restored from a backup")

@@ -461,7 +461,9 @@ def test_calibrate_still_speaks_the_devices_language(tmp_path, targets, language
     nowhere = tmp_path / "no-folder" / "card.png"
     status, _, said = still(nowhere)
     (told,) = [line for line in said.splitlines() if line.startswith("edgescreen:")]
-    unwritable = sentence("refused.output_unwritable", language, path=str(nowhere), reason="No such file or directory")
+    unwritable = sentence(
+        "refused.output_unwritable", language, path=str(nowhere), reason=message("system.ENOENT", language)
+    )
     assert status == 2 and told == f"edgescreen: {unwritable}", said  # as every command's output drive
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG not really")
