@@ -21,6 +21,7 @@ from firmware_app.bundles.manifest import is_signed_bundle, load_installed
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError, ProfileMisfit
 from firmware_app.capture.camera import CameraError
+from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
 from firmware_app.capture_flow import CaptureOptions, CaptureStopped, CaptureTimedOut, capture_and_screen
@@ -98,6 +99,7 @@ def screen_images(
     as_json: bool,
     context: ScreeningContext | None = None,
     stop: threading.Event | None = None,
+    skip_screened: bool = True,
 ) -> int:
     """Screen and record each image; one unreadable, exported from the records or of proportions the
     profile's lens step does not fit is reported and skipped (exit status 1). One the records hold a
@@ -110,7 +112,8 @@ def screen_images(
     """
     stop = stop or threading.Event()
     with recording_pipeline(config, admit=admit_screening) as (pipeline, store):
-        batch = _Batch(pipeline, store, modality_of, as_json, context or ScreeningContext(), config.device.language)
+        context = context or ScreeningContext()
+        batch = _Batch(pipeline, store, modality_of, as_json, context, config.device.language, skip_screened)
         status = _screen_each(batch, images, stop)
     _say_dropped(store, config.device.language)
     return status
@@ -164,6 +167,9 @@ class _Batch:
     as_json: bool
     context: ScreeningContext
     language: str
+    # Photos the records hold a screening of are named and skipped (``_screened_before``); ``run``'s
+    # samples are its check of the device and screened every time.
+    skip_screened: bool
 
 
 def _screen_each(batch: _Batch, images: Sequence[Path], stop: threading.Event) -> int:
@@ -175,7 +181,7 @@ def _screen_each(batch: _Batch, images: Sequence[Path], stop: threading.Event) -
             break
         try:
             frame = read_photo_to_screen(path)
-            if earlier := batch.store.screened_before(frame.source_sha256, modality_of[path], batch.context):
+            if earlier := _screened_before(batch, frame, modality_of[path]):
                 again += 1
                 _print_screened_before(path, modality_of[path], earlier, as_json, language)
                 continue
@@ -204,6 +210,15 @@ def _screen_each(batch: _Batch, images: Sequence[Path], stop: threading.Event) -
     if not as_json:
         print(message("disclaimer", language))
     return refused or (1 if failed or left else 0)
+
+
+def _screened_before(batch: _Batch, frame: Frame, modality: str) -> ScreenedBefore | None:
+    """The screening the records hold of this photo by the model that would screen it now, when the
+    batch skips those (``_Batch.skip_screened``)."""
+    if not batch.skip_screened:
+        return None
+    model = batch.pipeline.model(modality).reference.sha256
+    return batch.store.screened_before(frame.source_sha256, modality, batch.context, model)
 
 
 def _print_screened_before(path: Path, modality: str, earlier: ScreenedBefore, as_json: bool, language: str) -> None:
@@ -422,7 +437,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     samples = sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     modality_of = {p: next(m for m in MODALITIES if p.name.startswith(m)) for p in samples}
     with stop_on_termination(config.device.language) as stop:
-        status = screen_images(config, samples, modality_of, args.json, stop=stop)
+        status = screen_images(config, samples, modality_of, args.json, stop=stop, skip_screened=False)
         print(_sync_once(config, args.sync_wait, stop), file=sys.stderr if args.json else sys.stdout)
     return status
 

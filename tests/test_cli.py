@@ -465,6 +465,29 @@ def test_a_batch_run_again_after_a_power_cut_screens_only_the_photos_it_had_not_
     assert "screen.already_screened image=img-" in text.stderr and str(photos[0]) not in text.stderr
 
 
+def test_a_photo_whose_result_was_deleted_unsent_is_screened_again_and_run_screens_its_samples_each_time(
+    tmp_path, retina_jpeg
+):
+    """Skipped as screened, a photo whose result ``drop_oldest`` deleted unsent would never reach a
+    specialist however often the batch ran: it is screened again. And ``run``'s samples are its check
+    of the device: its second run screened nothing and said ALREADY SCREENED for both."""
+    config = _device_config(tmp_path, free_port(), "en")
+    config.write_text(
+        config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 1\noverflow_policy = "drop_oldest"\n')
+    )
+    first, second = other_copies(retina_jpeg, tmp_path, 2)
+    assert edgescreen("screen", "--json", str(first), str(second), config=config).returncode == 0
+    again = edgescreen("screen", "--json", str(first), str(second), config=config)  # the first's was dropped
+    assert [line.get("code") for line in json_lines(again.stdout)] == [None, "already_screened"], again.stdout
+    assert len(_recorded(tmp_path / "records.sqlite3")) == 3
+
+    for _ in range(2):
+        run = edgescreen("run", "--json", "--sync-wait", "0", config=config)
+        assert run.returncode == 0, run.stderr
+        assert all("triage" in line for line in json_lines(run.stdout)), run.stdout
+    assert len(_recorded(tmp_path / "records.sqlite3")) == 3 + 2 * len(json_lines(run.stdout))
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_json_batch_the_records_refuse_names_the_photo_it_stopped_at_in_its_json(tmp_path, retina_jpeg, language):
     """With ``--json`` the photo the records refused, and the photos left with it, were named on stderr
@@ -474,9 +497,7 @@ def test_a_json_batch_the_records_refuse_names_the_photo_it_stopped_at_in_its_js
     config.write_text(
         config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 2\noverflow_policy = "refuse"\n')
     )
-    photos = [tmp_path / f"photo-{n}.jpg" for n in range(5)]
-    for photo in photos:
-        photo.write_bytes(retina_jpeg.read_bytes())
+    photos = other_copies(retina_jpeg, tmp_path, 5)
     run = edgescreen("screen", "--json", *map(str, photos), config=config)
     assert run.returncode == 5, run.stderr
     *results, stopped = json_lines(run.stdout)

@@ -781,16 +781,23 @@ class ScreeningStore:
         return self.records.sealer.digest(identity.encode(), "photo")
 
     def screened_before(
-        self, photo_sha256: str | None, modality: str, context: ScreeningContext
+        self, photo_sha256: str | None, modality: str, context: ScreeningContext, model_sha256: str
     ) -> ScreenedBefore | None:
         """The screening these records hold of the same photo file's bytes for the same patient, eye or
-        body site (``_photo_key``), if any: a batch run again after a power cut names it and does not
-        screen the photo again, where it recorded it a second time under a new result id, the specialists
-        sent the same photo twice. The same bytes screened again give the same triage: nothing is lost.
-        An erased screening is no longer held, and its photo is screened as new."""
+        body site (``_photo_key``) by the model ``model_sha256``, if any: a batch run again after a power
+        cut names it and does not screen the photo again, where it recorded it a second time under a new
+        result id, the specialists sent the same photo twice. The same bytes screened by the same model
+        give the same triage: nothing is lost. Another model (one installed since) screens it anew, and so
+        does a screening whose result will never reach a specialist (deleted unsent by ``drop_oldest``,
+        withheld as altered): skipped, the batch run again would have left it unsent for good. An erased
+        screening is no longer held, and its photo is screened as new."""
         key = self._photo_key(photo_sha256, modality, context)
         row = self._db.execute(
-            "SELECT result_id, recorded_at FROM screening WHERE photo_key = ? ORDER BY recorded_at LIMIT 1", (key,)
+            "SELECT result_id, recorded_at FROM screening s WHERE photo_key = ? AND model_sha256 = ? "
+            "AND NOT EXISTS (SELECT 1 FROM dropped_unsent d WHERE d.result_id = s.result_id) "
+            f"AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.result_id = s.result_id AND o.{WITHHELD}) "
+            "ORDER BY recorded_at LIMIT 1",
+            (key, model_sha256),
         ).fetchone()
         return None if row is None else ScreenedBefore(row[0], row[1])
 
