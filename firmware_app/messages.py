@@ -2101,10 +2101,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # Undated: queued before the last restart on a clock not synchronised (records.store.QUEUED_AGE).
     "health.backlog.undated": {
-        "en": "Results waiting: {count}, some queued before the last restart on a clock that was not set: how "
-        "long they have waited cannot be told. Check the network.",
-        "fr": "Résultats en attente : {count}, dont certains mis en attente avant le dernier redémarrage sur une "
-        "horloge non réglée : impossible de savoir depuis quand ils attendent. Vérifiez le réseau.",
+        "en": "Results waiting: {count}, some queued before the last restart or update, on a clock that was not "
+        "set: how long they have waited cannot be told. Check the network.",
+        "fr": "Résultats en attente : {count}, dont certains mis en attente avant le dernier redémarrage ou la "
+        "dernière mise à jour, sur une horloge non réglée : impossible de savoir depuis quand ils attendent. "
+        "Vérifiez le réseau.",
     },
     # {requests}: the erasure requests the broker has not taken (records/erasure_outbox.py). A device that
     # can never reach its station again is wiped all the same, writing them out first (firmware_app/wipe.py).

@@ -211,13 +211,15 @@ def _export_each(store: ScreeningStore, result_ids: list[str], staged: _StagedEx
 
 
 class _StagedExport:
-    """An export written into a hidden folder of its own (this user's alone, 0700), and put under the
+    """An export written into a folder of its own (this user's alone, 0700), and put under the
     names asked for once whole: one stopped part-way (a full drive, a file of a name already there,
     Ctrl-C) left its earlier files in ``--out``, which a technician could hand over as a patient's whole
     export. A new ``--out`` is that folder renamed, beside it, at once; an existing one (a USB drive's
     mount point, where no folder beside it is on the same drive) holds it, and gets its files renamed
     into it one by one, refused first for a name already there. A rename replaces a link planted in the
-    moment since, never writes through it; a power cut leaves the hidden folder, never a name asked for."""
+    moment since, never writes through it. A kill or a power cut leaves that folder, never a name asked
+    for: named ``NAME.incomplete-*`` in plain sight, where a hidden one kept a patient's records on a
+    drive handed on with nobody the wiser."""
 
     def __init__(self, out: Path, language: str) -> None:
         self.out, self.new = out, not out.exists()
@@ -226,7 +228,7 @@ class _StagedExport:
             print(f"edgescreen: {sentence('export.folder_open', language, folder=str(out))}", file=sys.stderr)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            self.folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.exporting-", dir=out.parent if self.new else out))
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{out.name}.incomplete-", dir=out.parent if self.new else out))
         except OSError as error:
             raise output_problem(out, error) from error
 

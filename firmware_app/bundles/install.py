@@ -34,6 +34,7 @@ from typing import Any
 
 from firmware_app.bundles.manifest import STORE, BundleError, Manifest, read_manifest, verify_bundle, version_key
 from firmware_app.durable import fsync_directory
+from firmware_app.messages import system_reason
 from firmware_app.records.database import RequestRefused
 
 TEMPORARY_PREFIX = ".tmp-"
@@ -113,7 +114,9 @@ def _not_copied(error: OSError, bundle: Path, directory: Path) -> BundleNotCopie
     if any(failure.errno == errno.ENOSPC for failure in failures):
         return _no_room(bundle, directory)
     first = failures[0]
-    return BundleNotCopied.saying("models.not_copied", file=first.file, folder=str(directory), reason=first.reason)
+    # The system's reason in the device's language (``system_reason``), as every refusal to write says it.
+    reason = first.reason if first.errno is None else partial(system_reason, OSError(first.errno, first.reason))
+    return BundleNotCopied.saying("models.not_copied", file=first.file, folder=str(directory), reason=reason)
 
 
 def _no_room(bundle: Path, directory: Path) -> NoRoomForBundle:

@@ -504,7 +504,8 @@ QUEUED_AGE = (
 # each of an index (``oldest_past_age``), as every recording asks it; the wall clock's only when it is
 # trusted now (``age_cutoff``: a clock set a year ahead must age nothing).
 THIS_BOOT_PAST_AGE = f"({THIS_BOOT} AND queued_boottime < :boot_cutoff)"
-OTHER_BOOT_PAST_AGE = f"(queued_boot IS NOT :boot AND {past_age('queued_at', QUEUED_CLOCK)})"
+# Without a boot id (``:boot`` NULL: not Linux) every row is of another boot, aged by its date.
+OTHER_BOOT_PAST_AGE = f"((:boot IS NULL OR queued_boot IS NOT :boot) AND {past_age('queued_at', QUEUED_CLOCK)})"
 QUEUED_PAST_AGE = f"({THIS_BOOT_PAST_AGE} OR {OTHER_BOOT_PAST_AGE})"
 
 
