@@ -116,9 +116,12 @@ def test_results_dated_months_early_by_an_unsynchronised_clock_are_not_aged_once
         assert early[0] not in [r[0] for r in db.execute("SELECT result_id FROM outbox")]
 
 
-def test_a_real_age_cap_still_applies_on_a_synchronised_clock(tmp_path, photo):
+@pytest.mark.parametrize("boot", ["test-boot", ""])
+def test_a_real_age_cap_still_applies_on_a_synchronised_clock(tmp_path, photo, boot):
+    """Without a boot id (``""``: not Linux) every result is of another boot, aged by its date: the
+    cap never applied there once results of this boot were aged by its clock alone."""
     clock = Clock(RIGHT)
-    store = open_store(tmp_path, limits=OutboxLimits(max_age=timedelta(days=10)), clock=clock)
+    store = open_store(tmp_path, limits=OutboxLimits(max_age=timedelta(days=10)), clock=clock, boot=boot)
     record_one(store, photo)
     clock.now += timedelta(days=11)
     with pytest.raises(OutboxFull):
