@@ -476,9 +476,11 @@ def test_a_photo_whose_result_was_deleted_unsent_is_screened_again_and_run_scree
         config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 1\noverflow_policy = "drop_oldest"\n')
     )
     first, second = other_copies(retina_jpeg, tmp_path, 2)
-    assert edgescreen("screen", "--json", str(first), str(second), config=config).returncode == 0
-    again = edgescreen("screen", "--json", str(first), str(second), config=config)  # the first's was dropped
-    assert [line.get("code") for line in json_lines(again.stdout)] == [None, "already_screened"], again.stdout
+    assert edgescreen("screen", "--json", str(first), config=config).returncode == 0
+    kept = edgescreen("screen", "--json", str(second), str(second), config=config)  # the first's result dropped
+    assert [line.get("code") for line in json_lines(kept.stdout)] == [None, "already_screened"], kept.stdout
+    again = edgescreen("screen", "--json", str(first), config=config)
+    assert [line.get("code") for line in json_lines(again.stdout)] == [None], again.stdout  # on skip: never sent
     assert len(_recorded(tmp_path / "records.sqlite3")) == 3
 
     for _ in range(2):

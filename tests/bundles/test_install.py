@@ -373,7 +373,7 @@ def test_a_bundle_that_cannot_be_copied_names_its_first_failing_file_and_leaves_
     said = {
         "file": str(second / "reference" / "gone.png"),
         "folder": str(installed),
-        "reason": "No such file or directory",
+        "reason": message("system.ENOENT", language),  # the system's reason, in the device's language
     }
     assert run.stderr.splitlines()[-1] == f"edgescreen: {sentence('models.not_copied', language, **said)}"
     assert sorted(path.name for path in (installed / ".bundles").iterdir()) == [
