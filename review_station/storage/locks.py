@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Select, Table, false, update
 
-from review_station.storage.tables import erased_results
+from review_station.storage.tables import meta
 
 
 def hold_the_writer(connection: Connection) -> None:
     """SQLite: take the database's one write lock now, by a write that changes nothing, so that what
     the transaction reads next stays as read until it commits. Nothing on PostgreSQL, whose readers
-    lock what they must themselves (``for_update``, advisory locks)."""
+    lock what they must themselves (``for_update``, advisory locks). The write is to ``meta``, a table
+    of the first schema: the audit takes the lock too (``audit.append``), in a migration's upgrade of a
+    database older than any other table (it wrote to ``erased_results``, and an upgrade from before
+    that table stopped at "no such table")."""
     if connection.dialect.name == "sqlite":
-        connection.execute(update(erased_results).where(false()).values(device_id=erased_results.c.device_id))
+        connection.execute(update(meta).where(false()).values(key=meta.c.key))
 
 
 def for_update(connection: Connection, query: Select, of: Table | None = None) -> Select:
