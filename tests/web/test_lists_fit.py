@@ -11,6 +11,7 @@ import cv2
 
 from firmware_app.health.checks import Check, Level
 from firmware_app.messages import CATALOGUE, message, sentence
+from firmware_app.records.clock import current_boot
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.web.device import Device
 from tests.records.kit import open_store, record_one, sample_record, small_photo
@@ -40,8 +41,10 @@ OPENED = {
 
 
 def a_days_campaign(app, retina_rgb, reference: str) -> None:
-    """30 screenings: the patient searched for came back every day for a month, both eyes on the last."""
-    store = open_store(app.directory)
+    """30 screenings: the patient searched for came back every day for a month, both eyes on the last.
+    Queued on this boot, as a day's campaign is, the app's (``current_boot``): of another on this
+    machine's clock, never synchronised, they read undated, a warning more on the list."""
+    store = open_store(app.directory, boot=current_boot())
     start = datetime.now(UTC) - timedelta(days=DAY)
     for day in range(DAY):
         context = ScreeningContext(eye="R" if day % 2 else "L", patient_ref=reference)
