@@ -213,12 +213,19 @@ def _screen_each(batch: _Batch, images: Sequence[Path], stop: threading.Event) -
 
 
 def _screened_before(batch: _Batch, frame: Frame, modality: str) -> ScreenedBefore | None:
-    """The screening the records hold of this photo by the model that would screen it now, when the
-    batch skips those (``_Batch.skip_screened``)."""
+    """The screening the records hold of this photo that screening it now would repeat, when the batch
+    skips those (``_Batch.skip_screened``): one the quality gate alone found ungradable, or one triaged
+    by the model that would triage it now. The model is loaded only when there is one to compare: an
+    ungradable photo never loads it (a device whose model is missing still says it is ungradable)."""
     if not batch.skip_screened:
         return None
+    earlier = batch.store.screened_before(frame.source_sha256, modality, batch.context)
+    if not earlier:
+        return None
+    if ungradable := next((screening for screening in earlier if screening.model_sha256 is None), None):
+        return ungradable
     model = batch.pipeline.model(modality).reference.sha256
-    return batch.store.screened_before(frame.source_sha256, modality, batch.context, model)
+    return next((screening for screening in earlier if screening.model_sha256 == model), None)
 
 
 def _print_screened_before(path: Path, modality: str, earlier: ScreenedBefore, as_json: bool, language: str) -> None:

@@ -163,6 +163,7 @@ class ScreenedBefore:
 
     result_id: str
     recorded_at: str  # ISO, UTC, as the records keep it
+    model_sha256: str | None  # the model that triaged it; ``None``: ungradable, the gate's alone
 
 
 @dataclass(frozen=True)
@@ -782,25 +783,25 @@ class ScreeningStore:
         return self.records.sealer.digest(identity.encode(), "photo")
 
     def screened_before(
-        self, photo_sha256: str | None, modality: str, context: ScreeningContext, model_sha256: str
-    ) -> ScreenedBefore | None:
-        """The screening these records hold of the same photo file's bytes for the same patient, eye or
-        body site (``_photo_key``) by the model ``model_sha256``, if any: a batch run again after a power
-        cut names it and does not screen the photo again, where it recorded it a second time under a new
-        result id, the specialists sent the same photo twice. The same bytes screened by the same model
-        give the same triage: nothing is lost. Another model (one installed since) screens it anew, and so
-        does a screening whose result will never reach a specialist (deleted unsent by ``drop_oldest``,
-        withheld as altered): skipped, the batch run again would have left it unsent for good. An erased
-        screening is no longer held, and its photo is screened as new."""
+        self, photo_sha256: str | None, modality: str, context: ScreeningContext
+    ) -> list[ScreenedBefore]:
+        """The screenings these records hold of the same photo file's bytes for the same patient, eye or
+        body site (``_photo_key``), oldest first: a batch run again after a power cut names one and does
+        not screen the photo again, where it recorded it a second time under a new result id, the
+        specialists sent the same photo twice. Only one whose result can still reach a specialist: one
+        deleted unsent by ``drop_oldest`` or withheld as altered, skipped, would have been left unsent
+        for good. Which model each was triaged by is the caller's to weigh (``cli._screened_before``):
+        another model, installed since, screens the photo anew. An erased screening is no longer held,
+        and its photo is screened as new."""
         key = self._photo_key(photo_sha256, modality, context)
-        row = self._db.execute(
-            "SELECT result_id, recorded_at FROM screening s WHERE photo_key = ? AND model_sha256 = ? "
+        rows = self._db.execute(
+            "SELECT result_id, recorded_at, model_sha256 FROM screening s WHERE photo_key = ? "
             "AND NOT EXISTS (SELECT 1 FROM dropped_unsent d WHERE d.result_id = s.result_id) "
             f"AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.result_id = s.result_id AND o.{WITHHELD}) "
-            "ORDER BY recorded_at LIMIT 1",
-            (key, model_sha256),
-        ).fetchone()
-        return None if row is None else ScreenedBefore(row[0], row[1])
+            "ORDER BY recorded_at",
+            (key,),
+        )
+        return [ScreenedBefore(*row) for row in rows]
 
     def _require_held(self, result_ids: Sequence[str]) -> None:
         """Refuse a screening recorded beside results of its patient erased since (``ScreeningContext.
