@@ -120,10 +120,10 @@ def test_a_bare_memory_error_is_named_in_the_line(tmp_path, retina_jpeg, capsys,
     took its fallback."""
     config = write_config(tmp_path, 1)
 
-    def starved(path: Path) -> None:
+    def starved(data: bytes, path: Path) -> None:
         raise MemoryError
 
-    monkeypatch.setattr("firmware_app.capture.photo_to_screen.read_frame", starved)
+    monkeypatch.setattr("firmware_app.capture.photo_to_screen.decode_frame", starved)
     status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
     err = capsys.readouterr().err
     assert status == 8

@@ -13,7 +13,6 @@ Every failure is an ``ImageError`` whose message a nurse or technician can act o
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import struct
@@ -210,7 +209,8 @@ def _check(path: Path, data: bytes, header: _Header, max_pixels: int, max_decode
     return reduction
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The file's bytes, refused as a photo when empty, over ``max_bytes`` or unreadable."""
     try:
         size = path.stat().st_size
         if size == 0:
@@ -244,7 +244,7 @@ def read_frame(
     max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
 ) -> Frame:
     """Decode ``path`` into an upright ``Frame``; raise ``ImageError`` for anything that is not a usable photo."""
-    return decode_frame(_read_bytes(path, max_bytes), path, max_pixels, max_decoded_bytes)
+    return decode_frame(read_bytes(path, max_bytes), path, max_pixels, max_decoded_bytes)
 
 
 def decode_frame(
@@ -263,13 +263,7 @@ def decode_frame(
         decoded = _decode_other(path, data, header.image_format)
     if header.orientation in _UPRIGHT:  # applied here, the same for every format
         decoded = _UPRIGHT[header.orientation](decoded)
-    return Frame(
-        pixels=decoded,
-        source=str(path),
-        source_channels=header.channels,
-        source_bit_depth=header.bit_depth,
-        source_sha256=hashlib.sha256(data).hexdigest(),
-    )
+    return Frame(pixels=decoded, source=str(path), source_channels=header.channels, source_bit_depth=header.bit_depth)
 
 
 def _decode_jpeg(path: Path, data: bytes, header: _Header, reduction: int) -> np.ndarray:

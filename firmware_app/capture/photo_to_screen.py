@@ -13,10 +13,12 @@ export is the frame as the device's gate judged it.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 from firmware_app.capture.frame import Frame
-from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.capture.image_file import ImageError, decode_frame, read_bytes
 from firmware_app.messages import message
 from firmware_app.records.export_mark import ExportMark, calibrated_export
 
@@ -36,7 +38,11 @@ class AlreadyCalibrated(ImageError):
 
 
 def read_photo_to_screen(path: Path) -> Frame:
-    """``read_frame``, refusing a calibrated export (``AlreadyCalibrated``) before it is decoded."""
+    """``read_frame``, refusing a calibrated export (``AlreadyCalibrated``) before it is decoded, with
+    the file's SHA-256 (``Frame.source_sha256``), by which a batch knows a photo it screened before:
+    taken of the bytes read once, here alone, where ``quality``, ``quality fit`` and a bundle's check
+    of its reference photos read files through ``read_frame`` and need none."""
     if mark := calibrated_export(path):
         raise AlreadyCalibrated(path, mark)
-    return read_frame(path)
+    data = read_bytes(path)
+    return replace(decode_frame(data, path), source_sha256=hashlib.sha256(data).hexdigest())
