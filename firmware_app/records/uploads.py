@@ -92,7 +92,7 @@ class UploadQueue:
         ``drop_oldest``) is never offered, so never owed, refused or not: counted, it refused a wipe
         for a photo no one can send, and kept the drain waiting for ever. The one rule, here alone."""
         waiting, refused = self._db.execute(
-            "SELECT count(*) FILTER (WHERE u.refused IS NULL), count(u.refused) "
+            f"SELECT count(*) FILTER (WHERE {WAITING}), count(u.refused) "
             "FROM image_upload u JOIN outbox o ON o.result_id = u.result_id "
             f"WHERE u.uploaded_at IS NULL AND NOT (o.{WITHHELD})"
         ).fetchone()
