@@ -387,23 +387,34 @@ def _inodes_used(directory: Path) -> int:
     return usage.f_files - usage.f_ffree
 
 
+def _leave_inodes(disk: Path, free: int) -> None:
+    """Remount the suite's small file system with ``free`` inodes left: the room a link needs, gone."""
+    subprocess.run(["mount", "-o", f"remount,nr_inodes={_inodes_used(disk) + free}", str(disk)], check=True)
+
+
+def _two_versions_on(disk: Path, tmp_path: Path, language: str) -> tuple[Path, Path, Path, Path]:
+    """Two signed versions of one bundle, a models directory on ``disk`` and a device's config trusting
+    their key, in ``language``: the first and second bundles, the directory, the config."""
+    key, trusted = make_key(tmp_path)
+    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
+    second = with_version(first, tmp_path / "melanoma-1.1.0", "1.1.0", key)
+    installed = disk / "installed"
+    config = in_language(
+        write_config(tmp_path, 1, f'[models]\ndirectory = "{installed}"\ntrusted_keys = "{trusted}"\n'), language
+    )
+    return first, second, installed, config
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_disk_full_as_the_link_is_made_keeps_the_active_model_and_says_so(tmp_path, tiny_filesystem, language):
     """The disk filled between the bundle's copy and its switch (here its last inode taken by the copy):
     the new link could not be made, and the install stopped with a traceback, its copy left behind. Now
     the models disk's full-disk sentence, the previous bundle still active and nothing of the new one kept."""
-    key, trusted = make_key(tmp_path)
-    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
-    second = with_version(first, tmp_path / "melanoma-1.1.0", "1.1.0", key)
-    installed = tiny_filesystem / "installed"
-    config = in_language(
-        write_config(tmp_path, 1, f'[models]\ndirectory = "{installed}"\ntrusted_keys = "{trusted}"\n'), language
-    )
+    first, second, installed, config = _two_versions_on(tiny_filesystem, tmp_path, language)
     assert edgescreen("models", "install", str(first), config=config).returncode == 0
     before = sorted((installed / ".bundles").iterdir())
     copy = 1 + len(list(second.rglob("*")))  # the staging folder, then each of the bundle's files and folders
-    room = f"remount,nr_inodes={_inodes_used(tiny_filesystem) + copy}"
-    subprocess.run(["mount", "-o", room, str(tiny_filesystem)], check=True)
+    _leave_inodes(tiny_filesystem, copy)
 
     run = edgescreen("models", "install", str(second), config=config)
     assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr  # on main: OSError, Errno 28
@@ -420,19 +431,11 @@ def test_a_disk_full_as_the_link_is_made_keeps_the_active_model_and_says_so(tmp_
 def test_a_rollback_on_a_full_disk_keeps_the_active_model_and_says_so(tmp_path, tiny_filesystem, language):
     """A rollback's two new links need an inode each: on a models disk with none left it stopped with a
     traceback. Now the full disk's sentence for a rollback, the active and previous models as they were."""
-    key, trusted = make_key(tmp_path)
-    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
-    second = with_version(first, tmp_path / "melanoma-1.1.0", "1.1.0", key)
-    installed = tiny_filesystem / "installed"
-    config = in_language(
-        write_config(tmp_path, 1, f'[models]\ndirectory = "{installed}"\ntrusted_keys = "{trusted}"\n'), language
-    )
+    first, second, installed, config = _two_versions_on(tiny_filesystem, tmp_path, language)
     for bundle in (first, second):
         assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
     links = {name: os.readlink(installed / name) for name in ("melanoma", ".melanoma.previous")}
-    subprocess.run(
-        ["mount", "-o", f"remount,nr_inodes={_inodes_used(tiny_filesystem)}", str(tiny_filesystem)], check=True
-    )
+    _leave_inodes(tiny_filesystem, 0)
 
     run = edgescreen("models", "rollback", "melanoma", config=config)
     assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr  # on main: OSError, Errno 28
