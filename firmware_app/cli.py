@@ -183,6 +183,9 @@ def _screen_each(batch: _Batch, images: Sequence[Path], stop: threading.Event) -
             frame = read_photo_to_screen(path)
             if earlier := _screened_before(batch, frame, modality_of[path]):
                 again += 1
+                # For a reviewer of the audit, presented again and not screened: by the result alone (the
+                # file's name may be the patient's).
+                batch.store.audit("already_screened", {"result_id": earlier.result_id})
                 _print_screened_before(path, modality_of[path], earlier, as_json, language)
                 continue
             result = batch.pipeline.screen(frame, modality_of[path], batch.context)

@@ -465,6 +465,39 @@ def test_a_batch_run_again_after_a_power_cut_screens_only_the_photos_it_had_not_
     assert "screen.already_screened image=img-" in text.stderr and str(photos[0]) not in text.stderr
 
 
+def _audited_since(database: Path, seq: int) -> list[tuple[str, dict]]:
+    """The kind and details of each audit event after event ``seq``."""
+    with closing(sqlite3.connect(database)) as db:
+        rows = db.execute("SELECT kind, details FROM audit WHERE seq > ? ORDER BY seq", (seq,)).fetchall()
+    return [(kind, json.loads(details)) for kind, details in rows]
+
+
+def test_a_photo_skipped_as_screened_before_is_audited_by_the_result_it_matched_alone(tmp_path, retina_jpeg):
+    """A photo a batch skipped as screened before was logged only: a reviewer reading the audit could
+    not tell that it was presented again and not screened. Each skip is now an audit event naming the
+    result it matched and nothing else (the file's name, which may be the patient's, is never in it),
+    and the audit still verifies."""
+    config = _device_config(tmp_path, free_port(), "en")
+    photo = tmp_path / "Ferrand Odile left eye.jpg"
+    photo.write_bytes(retina_jpeg.read_bytes())
+    batch = ("screen", "--json", "--patient", "CAMP-0042", "--eye", "L")
+    first = edgescreen(*batch, str(photo), config=config)
+    assert first.returncode == 0, first.stderr
+    (screened,) = json_lines(first.stdout)
+    database = tmp_path / "records.sqlite3"
+    events = len(_audited_since(database, 0))
+
+    again = edgescreen(*batch, str(photo), str(photo), config=config)
+    assert [line.get("code") for line in json_lines(again.stdout)] == ["already_screened"] * 2, again.stdout
+    skipped = ("already_screened", {"result_id": screened["result_id"]})
+    assert _audited_since(database, events) == [skipped, skipped]  # before: nothing
+    verify = edgescreen("audit", "verify", config=config)
+    assert verify.returncode == 0, verify.stdout
+    listed = edgescreen("audit", "list", "--kind", "already_screened", config=config)
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 2, listed.stderr
+    assert "Ferrand" not in listed.stdout and "CAMP" not in listed.stdout
+
+
 def test_a_photo_whose_result_was_deleted_unsent_is_screened_again_and_run_screens_its_samples_each_time(
     tmp_path, retina_jpeg
 ):

@@ -47,6 +47,9 @@ KINDS = (
     "restore",
     # Committed screenings (or an erasure) the records lost, seen against their witness (records/witness.py).
     "loss",
+    # A photo file a batch skipped as screened before (cli.py ``_screened_before``): the result it matched,
+    # never the file's name, which may be the patient's.
+    "already_screened",
 )
 GENESIS = "0" * 64
 # A result row SQLite cannot read (``store._verify_audit``): the chain holds, and which result the row

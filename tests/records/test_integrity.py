@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,9 @@ import pytest
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.result import encode_result
 from firmware_app.messages import sentence
+from firmware_app.records.audit import append_event
+from firmware_app.records.database import transaction
+from firmware_app.records.integrity import ROW_DIGEST, row_digest
 from firmware_app.records.screening import Review
 from firmware_app.sync.payload import result_payload
 from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo, write_config
@@ -148,6 +152,63 @@ def test_a_payload_edited_alone_breaks_audit_verify(recorded):
     edit(config, ("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[0],)))
     run = edgescreen("audit", "verify", config=config)
     assert run.returncode == 4 and f"result {ids[0]}: its queued payload was altered" in run.stdout
+
+
+@pytest.fixture()
+def photo_keyed(tmp_path, retina_rgb):
+    """A photo file's screening, with the key a batch knows the file by (``ScreeningStore.screened_before``),
+    then a camera frame's, with none."""
+    store = open_store(tmp_path)
+    of_a_file = replace(sample_record(captured_at=store.records.clock()), photo_sha256="a" * 64)
+    ids = [
+        record_one(store, small_photo(retina_rgb), record).result_id
+        for record in (of_a_file, sample_record(captured_at=store.records.clock()))
+    ]
+    store.records.close()
+    return write_config(tmp_path, port=1), ids
+
+
+@pytest.mark.parametrize(
+    ("target", "altering"),
+    [
+        (0, "UPDATE screening SET photo_key = NULL WHERE result_id = ?"),
+        (0, f"UPDATE screening SET photo_key = '{'f' * 64}' WHERE result_id = ?"),
+        (1, "UPDATE screening SET photo_key = (SELECT max(photo_key) FROM screening) WHERE result_id = ?"),
+    ],
+    ids=["cleared", "replaced", "copied onto a camera frame"],
+)
+def test_a_photo_key_edited_in_sql_breaks_audit_verify(photo_keyed, target: int, altering: str):
+    """The photo key decides whether a batch skips a photo as screened before: cleared, the photo is
+    screened again as new; set on another result, a photo never screened is skipped. It lay outside the
+    row digest, and ``audit verify`` said the records intact."""
+    config, ids = photo_keyed
+    edit(config, (altering, (ids[target],)))
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 4, run.stdout  # before: "intact"
+    assert f"result {ids[target]}: the result row was altered" in run.stdout
+
+
+def test_a_result_whose_event_predates_the_photo_key_digest_verifies_and_is_still_bound(photo_keyed):
+    """The screening events of the releases before the photo key was bound hold no digest of it: their
+    results verify on the rest of their row, which is still bound."""
+    config, ids = photo_keyed
+    store = open_store(config.parent)
+    db = store.records.connection
+    with transaction(db):
+        db.execute(
+            "INSERT INTO screening (result_id, recorded_at, captured_at, modality, outcome, research_only, "
+            "source_sealed, photo_key) SELECT ?, recorded_at, captured_at, modality, outcome, 0, source_sealed, "
+            "photo_key FROM screening WHERE result_id = ?",
+            ("e" * 32, ids[0]),
+        )
+        row = db.execute("SELECT * FROM screening WHERE result_id = ?", ("e" * 32,)).fetchone()
+        details = {"result_id": row["result_id"], "modality": row["modality"], "outcome": row["outcome"]}
+        append_event(db, "screening", details | {ROW_DIGEST: row_digest(row)}, store.records.clock())
+    store.records.close()
+    assert edgescreen("audit", "verify", config=config).returncode == 0
+    edit(config, ("UPDATE screening SET score = 0.1 WHERE result_id = ?", ("e" * 32,)))
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 4 and f"result {'e' * 32}: the result row was altered" in run.stdout
 
 
 def test_a_result_inserted_outside_edgescreen_breaks_audit_verify(recorded):
