@@ -546,6 +546,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "records key {file}: crypto-erased (overwritten with random bytes, then removed)",
         "fr": "clé des dossiers {file} : effacée cryptographiquement (écrasée d'octets aléatoires, puis supprimée)",
     },
+    # Files a wipe could not erase (wipe.NotErased), each with the system's reason (``system_reason``).
+    "wipe.not_erased": {"en": "could not erase: {files}", "fr": "impossible d'effacer : {files}"},
+    "wipe.not_erased_file": {"en": "{path}: {reason}", "fr": "{path} : {reason}"},
     "wipe.key_not_found": {"en": "records key {file}: not found", "fr": "clé des dossiers {file} : introuvable"},
     "wipe.files.one": {
         "en": "{count} file in {folder} overwritten with zeros and removed",
