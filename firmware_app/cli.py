@@ -269,11 +269,14 @@ def _print_refused(
 
 def _refused(error: ScreeningRefused, language: str, path: Path | None = None) -> int:
     """The records refused a screening: said in the device's language, naming the photo a run of
-    them stopped at (``capture`` has none: its frame is the one just taken)."""
+    them stopped at (``capture`` has none: its frame is the one just taken), with the refusal's figures
+    where the catalogue words them (``detail_in``: how many wait, and the cap)."""
     where = {} if path is None else {"image": image_ref(path)}
     log_event("screen.refused", logging.ERROR, **where, error=error)  # the English detail, for the technician
     photo = "" if path is None else f"{path}: "
-    print(f"edgescreen: {photo}{message(error.message_key, language)}", file=sys.stderr)
+    detail = error.detail_in(language)
+    said = message(error.message_key, language) + ("" if detail is None else f" ({detail})")
+    print(f"edgescreen: {photo}{said}", file=sys.stderr)
     return 5
 
 
