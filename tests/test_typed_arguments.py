@@ -15,11 +15,17 @@ from tests.test_cli import edgescreen
 CONTROLS = (("\u202e", "U+202E"), ("\x85", "U+0085"))
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize(("control", "code"), CONTROLS)
-def test_an_operators_name_with_a_control_is_refused_naming_it(tmp_path, control, code):
-    config = write_config(tmp_path, port=1)
+def test_an_operators_name_with_a_control_is_refused_naming_it_in_the_devices_language(
+    tmp_path, control, code, language
+):
+    """Refused by argparse's ``type``, in English, before the config's language was read: said now as
+    the app's first-operator form says it, in the device's language, with the same exit status."""
+    config = in_language(write_config(tmp_path, port=1), language)
     refused = edgescreen("operators", "add", f"AM{control}INA", "--pin-stdin", config=config)
-    assert refused.returncode == 2 and f"({code}, character 3)" in refused.stderr
+    said = sentence("typed.control", language, what=message("typed.what.name", language), code=code, place=3)
+    assert refused.returncode == 2 and f"edgescreen: {said}\n" in refused.stderr, refused.stderr
     assert edgescreen("operators", "list", config=config).stdout == ""
 
 
