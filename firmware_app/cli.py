@@ -68,6 +68,7 @@ from firmware_app.report import quality_json, quality_line, result_json, result_
 from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.sync.tls import TlsUnusable
+from firmware_app.wipe import NotErased
 from firmware_app.wording import check_sentence, decimal, readable_date
 
 
@@ -271,11 +272,14 @@ def _print_refused(
 
 def _refused(error: ScreeningRefused, language: str, path: Path | None = None) -> int:
     """The records refused a screening: said in the device's language, naming the photo a run of
-    them stopped at (``capture`` has none: its frame is the one just taken)."""
+    them stopped at (``capture`` has none: its frame is the one just taken), with the refusal's figures
+    where the catalogue words them (``detail_in``: how many wait, and the cap)."""
     where = {} if path is None else {"image": image_ref(path)}
     log_event("screen.refused", logging.ERROR, **where, error=error)  # the English detail, for the technician
     photo = "" if path is None else f"{path}: "
-    print(f"edgescreen: {photo}{message(error.message_key, language)}", file=sys.stderr)
+    detail = error.detail_in(language)
+    said = message(error.message_key, language) + ("" if detail is None else f" ({detail})")
+    print(f"edgescreen: {photo}{said}", file=sys.stderr)
     return 5
 
 
@@ -694,9 +698,10 @@ def _stopped(check: Check, error: BaseException, config: Config, args: argparse.
     it as the readiness list and ``doctor`` do, by the same check, in the device's language; the
     error's own English words are the log line's, which the caller wrote (``own_words``: the tools that
     say what is wrong with the file they were given, but a refusal about the device's own drive, which
-    carries its catalogue sentence, in the device's language: a bundle its models' disk cannot hold)."""
+    carries its catalogue sentence, in the device's language: a bundle its models' disk cannot hold, the
+    files a wipe could not erase)."""
     language = config.device.language
-    own = error.said_in(language) if isinstance(error, RequestRefused) else str(error)
+    own = error.said_in(language) if isinstance(error, RequestRefused | NotErased) else str(error)
     said = own if speaks_own_words(args) else check_sentence(check, language)
     print(f"edgescreen: {said}", file=sys.stderr)
     return status

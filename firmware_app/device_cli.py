@@ -17,10 +17,10 @@ from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message, sentence
 from firmware_app.own_words import in_own_words
-from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
+from firmware_app.records.database import DiskFull, RequestRefused
 from firmware_app.records.identity import Identity
 from firmware_app.service.termination import StopRequested, stop_on_termination
-from firmware_app.wipe import wipe
+from firmware_app.wipe import NotErased, wipe
 from firmware_app.wording import check_sentence, exports_said, readable_date
 
 
@@ -118,7 +118,7 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
         print(exports_said("wipe.exported", wiped.exported, language))
     print(message("wipe.flash", language))  # what a wipe cannot reach, said every time it runs
     if wiped.failed:
-        raise RecordsError("could not erase: " + "; ".join(wiped.failed))
+        raise NotErased(wiped.failed)
     return 0
 
 

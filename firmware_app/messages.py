@@ -546,6 +546,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "records key {file}: crypto-erased (overwritten with random bytes, then removed)",
         "fr": "clé des dossiers {file} : effacée cryptographiquement (écrasée d'octets aléatoires, puis supprimée)",
     },
+    # Files a wipe could not erase (wipe.NotErased), each with the system's reason (``system_reason``).
+    "wipe.not_erased": {"en": "could not erase: {files}", "fr": "impossible d'effacer : {files}"},
+    "wipe.not_erased_file": {"en": "{path}: {reason}", "fr": "{path} : {reason}"},
     "wipe.key_not_found": {"en": "records key {file}: not found", "fr": "clé des dossiers {file} : introuvable"},
     "wipe.files.one": {
         "en": "{count} file in {folder} overwritten with zeros and removed",
@@ -1389,6 +1392,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "the network or call the technician.",
         "fr": "Trop de résultats attendent d'être envoyés : ce dépistage n'a pas été enregistré. Connectez "
         "l'appareil au réseau ou appelez le technicien.",
+    },
+    # What ``records.outbox_full`` refused by (records.store.OutboxFull): how many wait and the cap they
+    # reached; the age cap named, never when the oldest was queued (a date this boot's clock may have got wrong).
+    "records.outbox_full.too_many.one": {
+        "en": "{count} result is waiting to be sent (cap {cap}): new screenings are refused until it is sent",
+        "fr": "{count} résultat attend d'être envoyé (plafond {cap}) : les nouveaux dépistages sont refusés "
+        "jusqu'à son envoi",
+    },
+    "records.outbox_full.too_many.other": {
+        "en": "{count} results are waiting to be sent (cap {cap}): new screenings are refused until they are sent",
+        "fr": "{count} résultats attendent d'être envoyés (plafond {cap}) : les nouveaux dépistages sont refusés "
+        "jusqu'à leur envoi",
+    },
+    "records.outbox_full.too_old.one": {
+        "en": "{count} result is waiting to be sent (cap {cap}), for longer than allowed (cap {days} days): new "
+        "screenings are refused until it is sent",
+        "fr": "{count} résultat attend d'être envoyé (plafond {cap}), depuis plus longtemps que permis (plafond "
+        "{days} jours) : les nouveaux dépistages sont refusés jusqu'à son envoi",
+    },
+    "records.outbox_full.too_old.other": {
+        "en": "{count} results are waiting to be sent (cap {cap}), the oldest for longer than allowed (cap {days} "
+        "days): new screenings are refused until they are sent",
+        "fr": "{count} résultats attendent d'être envoyés (plafond {cap}), le plus ancien depuis plus longtemps que "
+        "permis (plafond {days} jours) : les nouveaux dépistages sont refusés jusqu'à leur envoi",
     },
     "records.refused": {
         "en": "This screening could not be recorded. Call the technician.",

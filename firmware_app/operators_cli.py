@@ -13,7 +13,7 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.messages import message, sentence
 from firmware_app.operators import MAX_PIN, MIN_PIN, Operator, OperatorError, Operators
-from firmware_app.typed_argument import typed
+from firmware_app.records.screening import refuse_control
 from firmware_app.wording import readable_date
 
 
@@ -50,6 +50,10 @@ def cmd_operators(config: Config, args: argparse.Namespace) -> int:
     """Each action said in the device's language; a refusal by the app's sentence for it, the English
     detail (which name, which rule) logged for the technician."""
     language = config.device.language
+    # A name holding a control character is refused before anything is opened, in the device's language,
+    # as the app's first-operator form refuses it (argparse's ``type`` said it in English, before the config).
+    if args.operators == "add":
+        refuse_control(args.name, "the name", "typed.what.name")
     # Adding the first operator may start a new device's records; listing, disabling or unlocking one
     # acts on records already made.
     store = open_store(config, must_exist=args.operators != "add")
@@ -86,7 +90,7 @@ def add_operators_commands(commands: argparse._SubParsersAction) -> None:
     operators = commands.add_parser("operators", help="the local accounts that sign in to the touchscreen app")
     actions = operators.add_subparsers(dest="operators", required=True)
     add = actions.add_parser("add", help=f"add an operator; the PIN is asked twice ({MIN_PIN} to {MAX_PIN} digits)")
-    add.add_argument("name", type=typed, help="the name shown on the sign-in screen (letters, digits, spaces, . ' -)")
+    add.add_argument("name", help="the name shown on the sign-in screen (letters, digits, spaces, . ' -)")
     add.add_argument("--pin-stdin", action="store_true", help="read the PIN from one line of stdin instead")
     disable = actions.add_parser("disable", help="stop an operator signing in (their screenings keep their name)")
     disable.add_argument("name", help="the operator's name as `operators list` shows it")

@@ -33,6 +33,7 @@ from firmware_app.records.outbox import (
     unacknowledged_drops,
 )
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
+from firmware_app.records.screening import refuse_control
 from firmware_app.records.sealing import SealBroken
 from firmware_app.records.store import Records, ScreeningStore, unsent_ages
 from firmware_app.records.uploads import UploadQueue
@@ -40,7 +41,6 @@ from firmware_app.service.notify import sd_notify
 from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
-from firmware_app.typed_argument import typed
 from firmware_app.wording import exports_said, failure_remedy
 
 if TYPE_CHECKING:
@@ -104,10 +104,13 @@ def cmd_audit_list(config: Config, args: argparse.Namespace) -> int:
     return _with_store(config, show, read_only=True)
 
 
-def _refuse_blank(reference: str | None) -> None:
-    """A patient reference given blank names no one: refused as such, before the records are read (an
-    erasure of no one would be audited), where it was told "no screening under the reference given", as
-    if a reference had been mistyped."""
+def _refuse_patient(reference: str | None) -> None:
+    """A patient reference no screening could be recorded under, refused before the records are read (an
+    erasure of no one would be audited): one holding a control character, by the rule screening holds a
+    reference to, in the device's language (argparse's ``type`` refused it in English, before the config
+    was read); one given blank names no one, where it was told "no screening under the reference
+    given", as if a reference had been mistyped."""
+    refuse_control(reference, "the patient reference", "typed.what.patient")
     if reference is not None and not reference.strip():
         raise RequestRefused.saying("refused.patient_blank")
 
@@ -116,7 +119,7 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
     """Erase a patient, saying in the device's language what was erased, what was left for the
     technician to check and what may be held elsewhere."""
     language = config.device.language
-    _refuse_blank(args.patient)
+    _refuse_patient(args.patient)
 
     def erase(store: ScreeningStore) -> int:
         erasure = store.erase_patient(args.patient)  # audited even when it matches nothing
@@ -166,7 +169,7 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
     not at all (``_StagedExport``): a refusal part-way leaves none of its files."""
     if (args.result_id is None) == (args.patient is None):
         raise RequestRefused.saying("refused.export_one_or_patient")
-    _refuse_blank(args.patient)
+    _refuse_patient(args.patient)
 
     def export(store: ScreeningStore) -> int:
         if args.out.exists() and not args.out.is_dir():  # refused before the export is audited
@@ -427,8 +430,7 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         "erased by its administrator: `edgescreen-review results erase`). "
         "The audit log records the erasure without the reference.",
     )
-    # Held to the rule screening holds a reference to (``typed``): one it refuses is refused there too.
-    erase.add_argument("--patient", required=True, type=typed, help=PATIENT_HELP)
+    erase.add_argument("--patient", required=True, help=PATIENT_HELP)
     erase.set_defaults(handler=cmd_erase)
 
     records = commands.add_parser("records", help="read local records (audited)").add_subparsers(
@@ -446,7 +448,7 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         "call-back list. Each record and image read is audited; the audit never names the patient.",
     )
     export.add_argument("result_id", nargs="?", help=RESULT_ID_HELP)
-    export.add_argument("--patient", type=typed, help=PATIENT_HELP)
+    export.add_argument("--patient", help=PATIENT_HELP)
     export.add_argument("--out", type=Path, required=True, help="folder to write the images to")
     export.set_defaults(handler=cmd_records_export)
 

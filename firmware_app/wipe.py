@@ -57,6 +57,23 @@ from firmware_app.sync.lock import WorkerLock
 CHUNK = 1 << 20
 
 
+class NotErased(RecordsError):
+    """The files a wipe could not erase, each with the system's reason: its English is the log line's,
+    the command line says it in the device's language (``said_in``), the reason as every refusal says
+    one (``system_reason``), never the system's English inside a French sentence."""
+
+    def __init__(self, failed: Sequence[tuple[Path, OSError]]) -> None:
+        self.failed = tuple(failed)
+        super().__init__(self.said_in("en"))
+
+    def said_in(self, language: str) -> str:
+        files = "; ".join(
+            sentence("wipe.not_erased_file", language, path=str(path), reason=system_reason(error, language))
+            for path, error in self.failed
+        )
+        return sentence("wipe.not_erased", language, files=files)
+
+
 @dataclass(frozen=True)
 class Wiped:
     """What a wipe did: whether the key was crypto-erased, the files overwritten and removed, the ones
@@ -64,7 +81,7 @@ class Wiped:
 
     key_erased: bool
     files: int
-    failed: tuple[str, ...]
+    failed: tuple[tuple[Path, OSError], ...]  # each file not erased, and why (``NotErased``)
     kept: Path | None
     # The records could not be read (``_owed``): the results, photos and erasure requests they held
     # unsent are gone with them, uncounted (none is 0: the counts below are of records that read).
@@ -114,7 +131,7 @@ def _overwrite(path: Path, fill: Callable[[int], bytes]) -> None:
     path.unlink()
 
 
-def _erase(path: Path, fill: Callable[[int], bytes], failed: list[str]) -> bool:
+def _erase(path: Path, fill: Callable[[int], bytes], failed: list[tuple[Path, OSError]]) -> bool:
     """Overwrite and remove one file (a link is removed, never followed); ``False`` and why, in
     ``failed``, when it cannot be."""
     try:
@@ -125,7 +142,7 @@ def _erase(path: Path, fill: Callable[[int], bytes], failed: list[str]) -> bool:
     except FileNotFoundError:
         return False
     except OSError as error:
-        failed.append(f"{path}: {error.strerror or error}")
+        failed.append((path, error))
         return False
     return True
 
@@ -293,7 +310,7 @@ def wipe(
         raise RequestRefused.saying("refused.wipe_worker_running")
     try:
         owed = _settle(database, key_file, unsent_erasures, discard_unsent_results)
-        failed: list[str] = []
+        failed: list[tuple[Path, OSError]] = []
         key_copies = [key_file, *key_file.parent.glob(f".{key_file.name}.*.tmp")]  # a key being created
         key_erased = sum(_erase(path, os.urandom, failed) for path in key_copies) > 0
         if key_file.parent.is_dir():

@@ -385,7 +385,8 @@ def test_a_batch_the_records_refuse_names_the_photo_it_stopped_at_and_how_many_w
 ):
     """Five photos onto an outbox that refuses its third result: the run stopped saying only that the
     screening was not recorded, not which photo, not that three were not screened (as a stopped run
-    says), and without the disclaimer under the two results printed."""
+    says), and without the disclaimer under the two results printed. How many wait and the cap were
+    the English log line's alone: said in the device's language after the refusal now."""
     config = _device_config(tmp_path, free_port(), language)
     config.write_text(
         config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 2\noverflow_policy = "refuse"\n')
@@ -396,7 +397,8 @@ def test_a_batch_the_records_refuse_names_the_photo_it_stopped_at_and_how_many_w
     *results, disclaimer = run.stdout.splitlines()
     assert disclaimer == message("disclaimer", language), run.stdout
     assert [line.split()[0] for line in results] == [str(photos[0]), str(photos[1])]
-    refused = f"edgescreen: {photos[2]}: {message('records.outbox_full', language)}"
+    full = sentence("records.outbox_full.too_many", language, count=2, cap=2)
+    refused = f"edgescreen: {photos[2]}: {message('records.outbox_full', language)} ({full})"
     stopped = f"edgescreen: {sentence('screen.stopped', language, count=3)}"
     said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
     assert said == [refused, stopped], run.stderr
@@ -545,7 +547,8 @@ def test_a_json_batch_the_records_refuse_names_the_photo_it_stopped_at_in_its_js
         "code": "not_recorded",
         "not_screened": 3,
     }
-    assert f"edgescreen: {photos[2]}: {said}\n" in run.stderr  # the nurse at a terminal reads it there still
+    full = sentence("records.outbox_full.too_many", language, count=2, cap=2)
+    assert f"edgescreen: {photos[2]}: {said} ({full})\n" in run.stderr  # the nurse at a terminal reads it there still
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

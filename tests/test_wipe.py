@@ -96,6 +96,24 @@ def test_wipe_says_what_it_erased_and_what_it_cannot_reach_in_the_devices_langua
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_file_the_wipe_could_not_erase_is_named_with_the_systems_reason_in_the_devices_language(tmp_path, language):
+    """A file on a read-only file system (a failing card the kernel remounted so) was named with the
+    system's English reason on a French device ("could not erase: ...: Read-only file system"): said
+    now in the device's language, as every refusal says a system's reason (``system_reason``), and the
+    wipe still ends with status 5."""
+    state, store, config = device(tmp_path)
+    store.records.close()
+    stuck = state / "install-records/records-2026-06-01.sqlite3"
+    with read_only_view(stuck.parent, stuck.parent):
+        wiped = edgescreen("wipe", "--confirm", DEVICE.id, config=in_language(config, language))
+    assert wiped.returncode == 5, wiped.stderr
+    reason = message("system.EROFS", language)
+    files = sentence("wipe.not_erased_file", language, path=str(stuck), reason=reason)
+    assert f"edgescreen: {sentence('wipe.not_erased', language, files=files)}\n" in wiped.stderr, wiped.stderr
+    assert stuck.exists() and not (state / "records.key").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_wipe_says_how_often_and_when_decrypted_photos_were_exported_which_it_cannot_reach(tmp_path, language):
     """The audit log's exports (the nurse app's download, ``records export``) are decrypted copies off
     the records: the wipe said nothing of them, and the device left with its technician unaware."""

@@ -39,6 +39,16 @@ class ContextError(RequestRefused):
         self.key, self.values = key, values
 
 
+def refuse_control(text: str | None, what: str, name: str) -> None:
+    """``text`` refused by the rule for typed text (``edgescreen_wire.typed_text``) as ``ContextError``:
+    in English for the log (``what``), in the catalogue's words (``name``, a "typed.what.*") for the
+    person, so a command that checks it once the device's language is known (``erase --patient``)
+    says it as ``screen`` and the app's forms do."""
+    if text is not None and (why := typed_text.refusal(text, what)):
+        code, place = typed_text.first_refused(text) or ("", 0)
+        raise ContextError(why, "typed.control", what=partial(message, name), code=code, place=place)
+
+
 @dataclass(frozen=True)
 class ScreeningContext:
     """What the nurse adds to a photo: who (locally only), which eye or body site, a note, and the
@@ -72,13 +82,8 @@ class ScreeningContext:
         # The rule for typed text (a pasted NUL, C1 or bidirectional control refused, tabs and line
         # breaks kept): the web app's forms say it in the nurse's words first; this holds for every face,
         # said as those forms say it (``typed.control``).
-        for what, name, text in (
-            ("the patient reference", "typed.what.patient", self.patient_ref),
-            ("the note", "typed.what.note", self.note),
-        ):
-            if text is not None and (why := typed_text.refusal(text, what)):
-                code, place = typed_text.first_refused(text) or ("", 0)
-                raise ContextError(why, "typed.control", what=partial(message, name), code=code, place=place)
+        refuse_control(self.patient_ref, "the patient reference", "typed.what.patient")
+        refuse_control(self.note, "the note", "typed.what.note")
         if self.eye is not None and self.eye not in EYES:
             choices, given = ", ".join(EYES), repr(self.eye)
             raise ContextError(

@@ -21,6 +21,7 @@ from typing import Any
 
 from edgescreen_wire.review import check_findings_of
 from firmware_app.events import log_event
+from firmware_app.messages import sentence
 from firmware_app.records.audit import (
     NO_EXPORTS,
     ROW_UNREADABLE,
@@ -119,13 +120,31 @@ class ScreeningRefused(RecordsError):
 
     message_key = "records.refused"
 
+    def detail_in(self, language: str) -> str | None:
+        """What the refusal's own figures say beside the nurse's sentence, in ``language``, where the
+        catalogue words them; ``None`` where its English detail is the log's alone."""
+        return None
+
 
 class StorageFull(ScreeningRefused):
     message_key = "records.storage_full"
 
 
 class OutboxFull(ScreeningRefused):
+    """``count`` unsent results at the cap of ``cap``, or, with ``days``, the oldest past the age cap of
+    that many days: said in the catalogue's words (``detail_in``), its English the log's. Never when the
+    oldest was queued: a result of this boot is aged by the boot's clock (``QUEUED_AGE``), its date the
+    wall clock's, which may not have been set (a device stored for months boots on its last saved time)."""
+
     message_key = "records.outbox_full"
+
+    def __init__(self, count: int, cap: int, days: int | None = None) -> None:
+        self.values = {"count": count, "cap": cap} | ({} if days is None else {"days": days})
+        super().__init__(self.detail_in("en"))
+
+    def detail_in(self, language: str) -> str:
+        kind = "too_many" if "days" not in self.values else "too_old"
+        return sentence(f"records.outbox_full.{kind}", language, **self.values)
 
 
 class PatientErased(ScreeningRefused):
@@ -646,11 +665,7 @@ class ScreeningStore:
         if unsent < self._limits.max_rows and oldest is None:
             return 0
         if self._limits.policy == "refuse":
-            age = f", the oldest since {oldest} (cap {self._limits.max_age.days} days)" if oldest else ""
-            raise OutboxFull(
-                f"{unsent} results are waiting to be sent (cap {self._limits.max_rows}){age}: "
-                "new screenings are refused until they are sent"
-            )
+            raise OutboxFull(unsent, self._limits.max_rows, self._limits.max_age.days if oldest else None)
         excess = max(0, unsent - self._limits.max_rows + 1)
         now = self.records.clock()
         droppable = f"sent_at IS NULL AND NOT ({IN_FLIGHT})"

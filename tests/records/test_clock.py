@@ -12,6 +12,7 @@ import pytest
 
 from edgescreen_wire.result import validate_result
 from firmware_app.health.checks import check_backlog
+from firmware_app.messages import sentence
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review
@@ -220,6 +221,24 @@ def test_a_device_with_no_time_server_ages_its_results_and_enforces_its_age_cap(
     assert oldest_past_age(store.records, limits.max_age) == RIGHT.isoformat()  # readiness: red
     with pytest.raises(OutboxFull, match="cap 10 days"):
         record_one(store, photo, sample_record(captured_at=clock.now))
+
+
+def test_the_age_caps_refusal_names_no_date_a_clock_not_set_gave_and_is_said_in_the_devices_language(tmp_path, photo):
+    """A device stored for months boots on its last saved time, and no time server sets it: its result,
+    queued on this boot, is aged by the boot's clock past the cap, and the refusal said "the oldest
+    since 2026-12-05T00:00:00+00:00", a date months wrong, in English alone. It names the age cap now,
+    never a date the clock cannot vouch for, and says it in any language (``detail_in``)."""
+    clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly months later
+    limits = OutboxLimits(max_age=timedelta(days=10))
+    store = open_store(tmp_path, limits=limits, clock=clock, synchronised=False, boottime=clock.boottime)
+    record_one(store, photo, sample_record(captured_at=clock.now))
+    clock.wait(timedelta(days=11))
+    with pytest.raises(OutboxFull) as refused:
+        record_one(store, photo, sample_record(captured_at=clock.now))
+    values = {"count": 1, "cap": limits.max_rows, "days": 10}
+    assert str(refused.value) == sentence("records.outbox_full.too_old", "en", **values)
+    assert "2026-12-05" not in str(refused.value)
+    assert refused.value.detail_in("fr") == sentence("records.outbox_full.too_old", "fr", **values)
 
 
 def test_a_result_of_an_earlier_boot_on_an_unsynchronised_clock_has_no_age(tmp_path, photo):
