@@ -58,7 +58,7 @@ def receive(engine: Engine, result_id: str, device_id: str | None, sealed: bytes
     upload arriving twice at once stores one copy and answers 200 to the other."""
     try:
         with engine.begin() as connection:
-            expected = expected_upload(connection, result_id, device_id)
+            expected = expected_upload(connection, result_id, device_id, lock=True)
             if isinstance(expected, UploadAnswer):
                 return expected
             return store_whole(connection, result_id, device_id, expected, sealed)
@@ -71,8 +71,9 @@ def expected_upload(
 ) -> dict[str, Any] | UploadAnswer:
     """The digest and size the result announced, if ``device_id`` may upload its photo; else the
     answer that says why not (the same for a whole upload and each part of a resumed one). With
-    ``lock``, the result stays held until the transaction ends (``for_update``): what the caller reads
-    of its photo next is still so when it writes."""
+    ``lock``, the result and its device stay held until the transaction ends (``for_update``): what
+    the caller reads of its photo next is still so when it writes, and a retirement committed before
+    the photo is stored refuses it (``devices.is_active``)."""
     if not HEX32.fullmatch(result_id):
         return UploadAnswer(404, "no such result id")
     query = select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
@@ -81,7 +82,7 @@ def expected_upload(
         return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
     if device_id != result.device_id:
         return UploadAnswer(403, "this certificate's device did not record that result")
-    if not devices.is_active(connection, device_id):
+    if not devices.is_active(connection, device_id, lock):
         return UploadAnswer(403, "this device is retired: its certificate uploads nothing more")
     expected = announced(result.payload)
     if expected is None:
