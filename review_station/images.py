@@ -93,11 +93,14 @@ def expected_upload(
 def store_whole(
     connection: Connection, result_id: str, device_id: str | None, expected: dict[str, Any], sealed: bytes
 ) -> UploadAnswer:
-    """Store the photo once it is whole and exactly as announced; nothing is stored otherwise."""
+    """Store the photo once it is whole and exactly as announced; nothing is stored otherwise. Once
+    the photo is held, what arrived of a resumable upload of it is of no use, whichever upload
+    completed it (a whole ``PUT`` after one cut off included): it is dropped, not left to the purge."""
     if len(sealed) != expected["size"]:
         return UploadAnswer(400, f"{len(sealed)} bytes received, the result announced {expected['size']}")
     if hashlib.sha256(sealed).hexdigest() != expected["sha256"]:
         return UploadAnswer(400, "the photo's digest differs from the one its result announced")
+    drop_parts(connection, result_id)
     if held(connection, result_id):
         return UploadAnswer(200, "already held")
     connection.execute(
@@ -112,6 +115,11 @@ def store_whole(
     )
     audit.append(connection, "image", {"result": result_id, "action": "received", "bytes": len(sealed)})
     return UploadAnswer(201, "stored")
+
+
+def drop_parts(connection: Connection, result_id: str) -> None:
+    """Delete what arrived of resumable uploads of ``result_id``'s photo."""
+    connection.execute(delete(upload_parts).where(upload_parts.c.result_id == result_id))
 
 
 def held(connection: Connection, result_id: str) -> bool:
@@ -133,7 +141,7 @@ def erase(engine: Engine, result_id: str, by: str) -> bool:
     """Delete one result's photo on request; ``False`` when there was none."""
     with engine.begin() as connection:
         gone = connection.execute(delete(images).where(images.c.result_id == result_id)).rowcount
-        connection.execute(delete(upload_parts).where(upload_parts.c.result_id == result_id))
+        drop_parts(connection, result_id)
         if gone:
             audit.append(connection, "image", {"result": result_id, "action": "erased", "by": by})
     return bool(gone)
