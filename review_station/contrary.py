@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from review_station import audit
 from review_station.accounts import SignedIn
+from review_station.storage.locks import for_update
 from review_station.storage.tables import contrary_reads, reads, results, users
 
 AWAITING = contrary_reads.c.settled_at.is_(None)
@@ -92,8 +93,12 @@ def settle(connection: Connection, result_id: str, seen: int, how: str, review_i
 
 
 def confirm(engine: Engine, result_id: str, seen: int, by: SignedIn) -> list[int]:
-    """A coordinator confirms the read that stands against the refused reads they were shown."""
+    """A coordinator confirms the read that stands against the refused reads they were shown. The
+    result is held first, as a read or an amendment holds it (``verdicts.record_read``): what stands
+    and what awaits are still so when they are settled, so a second coordinator confirming at once, or
+    an amendment, settles after this one and finds them settled."""
     with engine.begin() as connection:
+        connection.execute(for_update(connection, select(results.c.result_id).where(results.c.result_id == result_id)))
         standing = connection.execute(
             select(reads.c.review_id).where(reads.c.result_id == result_id).order_by(reads.c.id.desc()).limit(1)
         ).scalar()

@@ -18,6 +18,7 @@ from review_station import audit
 from review_station.erasure import hold_off_erasures
 from review_station.ingest.release import Released, release
 from review_station.refused import Refused
+from review_station.storage.locks import for_update
 from review_station.storage.tables import devices
 
 
@@ -87,11 +88,13 @@ def all_devices(connection: Connection) -> list[Device]:
     return [Device(**row._mapping) for row in rows]
 
 
-def is_active(connection: Connection, device_id: str) -> bool:
+def is_active(connection: Connection, device_id: str, lock: bool = False) -> bool:
     """Whether ``device_id`` is enrolled and not retired: only such a device's certificate may still
-    hand the station anything (a retired device may have been lost, or stolen with its key)."""
+    hand the station anything (a retired device may have been lost, or stolen with its key). With
+    ``lock``, the device stays so until the transaction ends (``for_update``, shared): a retirement
+    waits for what the caller stores on its word, or the caller, coming second, finds it retired."""
     query = select(devices.c.device_id).where(devices.c.device_id == device_id, devices.c.retired_at.is_(None))
-    return connection.execute(query).first() is not None
+    return connection.execute(for_update(connection, query, shared=True) if lock else query).first() is not None
 
 
 def active_sites(connection: Connection) -> dict[str, str]:

@@ -58,7 +58,7 @@ def receive(engine: Engine, result_id: str, device_id: str | None, sealed: bytes
     upload arriving twice at once stores one copy and answers 200 to the other."""
     try:
         with engine.begin() as connection:
-            expected = expected_upload(connection, result_id, device_id)
+            expected = expected_upload(connection, result_id, device_id, lock=True)
             if isinstance(expected, UploadAnswer):
                 return expected
             return store_whole(connection, result_id, device_id, expected, sealed)
@@ -71,8 +71,9 @@ def expected_upload(
 ) -> dict[str, Any] | UploadAnswer:
     """The digest and size the result announced, if ``device_id`` may upload its photo; else the
     answer that says why not (the same for a whole upload and each part of a resumed one). With
-    ``lock``, the result stays held until the transaction ends (``for_update``): what the caller reads
-    of its photo next is still so when it writes."""
+    ``lock``, the result and its device stay held until the transaction ends (``for_update``): what
+    the caller reads of its photo next is still so when it writes, and a retirement committed before
+    the photo is stored refuses it (``devices.is_active``)."""
     if not HEX32.fullmatch(result_id):
         return UploadAnswer(404, "no such result id")
     query = select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
@@ -81,7 +82,7 @@ def expected_upload(
         return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
     if device_id != result.device_id:
         return UploadAnswer(403, "this certificate's device did not record that result")
-    if not devices.is_active(connection, device_id):
+    if not devices.is_active(connection, device_id, lock):
         return UploadAnswer(403, "this device is retired: its certificate uploads nothing more")
     expected = announced(result.payload)
     if expected is None:
@@ -92,11 +93,14 @@ def expected_upload(
 def store_whole(
     connection: Connection, result_id: str, device_id: str | None, expected: dict[str, Any], sealed: bytes
 ) -> UploadAnswer:
-    """Store the photo once it is whole and exactly as announced; nothing is stored otherwise."""
+    """Store the photo once it is whole and exactly as announced; nothing is stored otherwise. Once
+    the photo is held, what arrived of a resumable upload of it is of no use, whichever upload
+    completed it (a whole ``PUT`` after one cut off included): it is dropped, not left to the purge."""
     if len(sealed) != expected["size"]:
         return UploadAnswer(400, f"{len(sealed)} bytes received, the result announced {expected['size']}")
     if hashlib.sha256(sealed).hexdigest() != expected["sha256"]:
         return UploadAnswer(400, "the photo's digest differs from the one its result announced")
+    drop_parts(connection, result_id)
     if held(connection, result_id):
         return UploadAnswer(200, "already held")
     connection.execute(
@@ -111,6 +115,11 @@ def store_whole(
     )
     audit.append(connection, "image", {"result": result_id, "action": "received", "bytes": len(sealed)})
     return UploadAnswer(201, "stored")
+
+
+def drop_parts(connection: Connection, result_id: str) -> None:
+    """Delete what arrived of resumable uploads of ``result_id``'s photo."""
+    connection.execute(delete(upload_parts).where(upload_parts.c.result_id == result_id))
 
 
 def held(connection: Connection, result_id: str) -> bool:
@@ -132,7 +141,7 @@ def erase(engine: Engine, result_id: str, by: str) -> bool:
     """Delete one result's photo on request; ``False`` when there was none."""
     with engine.begin() as connection:
         gone = connection.execute(delete(images).where(images.c.result_id == result_id)).rowcount
-        connection.execute(delete(upload_parts).where(upload_parts.c.result_id == result_id))
+        drop_parts(connection, result_id)
         if gone:
             audit.append(connection, "image", {"result": result_id, "action": "erased", "by": by})
     return bool(gone)

@@ -14,7 +14,8 @@ the result announced the photo's digest and size on the broker, and they key the
   an end before the size under ``?1``, or a whole that does not match the announced digest (the
   parts are then dropped: the next attempt starts over).
 
-What a request delivered before its connection ended (the device killed, the link dropped) is kept.
+What a request delivered before its connection ended (the device killed, the link dropped) is kept,
+until the photo is stored, by the request that completes it or by a whole ``PUT`` of it.
 The digest is checked on the whole only, when the announced size is reached; the photo is then
 stored once, like a whole ``PUT``. The device rules (the certificate's device must be the result's)
 are the same for every request, so one device can never continue another's upload.
@@ -28,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from review_station.images import UploadAnswer, expected_upload, held, store_whole
+from review_station.images import UploadAnswer, drop_parts, expected_upload, held, store_whole
 from review_station.storage.tables import upload_parts
 
 
@@ -110,10 +111,11 @@ def _append(
         .where(upload_parts.c.result_id == result_id, upload_parts.c.sha256 == sha256)
         .order_by(upload_parts.c.offset)
     ).scalars()
-    whole = b"".join(bytes(part) for part in parts)
-    connection.execute(delete(upload_parts).where(upload_parts.c.result_id == result_id))
-    answer = store_whole(connection, result_id, device_id, expected, whole)
-    return Progress(answer, size if answer.status in (200, 201) else 0, size, complete=answer.status in (200, 201))
+    answer = store_whole(connection, result_id, device_id, expected, b"".join(bytes(part) for part in parts))
+    complete = answer.status in (200, 201)  # the parts went with the photo stored
+    if not complete:  # a whole that differs from the one announced: the next attempt starts over
+        drop_parts(connection, result_id)
+    return Progress(answer, size if complete else 0, size, complete=complete)
 
 
 def purge(engine: Engine, max_age_hours: int, now: datetime | None = None) -> int:

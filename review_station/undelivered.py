@@ -158,16 +158,18 @@ def undelivered(
 
 
 def mark_handled(engine: Engine, review_id: str, alert_h: float, user: SignedIn) -> None:
-    """A coordinator's word that the verdict reached the clinic another way (telephone, letter)."""
+    """A coordinator's word that the verdict reached the clinic another way (telephone, letter). Once
+    only: of two coordinators marking it at once, the second finds it handled, as a second click does
+    (the mark is conditional, not decided on the listing read before it)."""
     with engine.begin() as connection:
         listed = undelivered(connection, alert_h, user.sites, review_id=review_id)
-        if not listed:
-            raise NotUndelivered(review_id)
-        connection.execute(
+        mark = (
             update(deliveries)
-            .where(deliveries.c.review_id == review_id)
+            .where(deliveries.c.review_id == review_id, deliveries.c.handled_at.is_(None))
             .values(handled_at=datetime.now(UTC), handled_by=user.username)
         )
+        if not listed or connection.execute(mark).rowcount != 1:
+            raise NotUndelivered(review_id)
         (item,) = listed
         details = {"review": review_id, "result": item.result_id, "why": item.why, "by": user.username}
         audit.append(connection, "undelivered_handled", details)

@@ -25,9 +25,10 @@ def hold_the_writer(connection: Connection) -> None:
         connection.execute(update(meta).where(false()).values(key=meta.c.key))
 
 
-def for_update(connection: Connection, query: Select, of: Table | None = None) -> Select:
+def for_update(connection: Connection, query: Select, of: Table | None = None, shared: bool = False) -> Select:
     """``query`` holding the rows it reads (those of ``of``'s table, when it joins others) until the
     transaction ends, on either database (``hold_the_writer``): a state read to decide a write is
-    still that state when the write commits."""
+    still that state when the write commits. ``shared`` (PostgreSQL's ``FOR SHARE``): the rows are
+    held from their writers only, so transactions that merely rely on them do not wait for each other."""
     hold_the_writer(connection)
-    return query.with_for_update(of=of)
+    return query.with_for_update(of=of, read=shared)

@@ -11,7 +11,7 @@ import threading
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 
-from review_station import accounts, audit
+from review_station import accounts, audit, contrary
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import deliveries, reads
 from review_station.verdicts import ReadForm, ReadRefused, record_read
@@ -106,6 +106,37 @@ def test_an_amendment_settles_the_refused_reads_its_coordinator_was_shown_and_no
         amended = connection.execute(select(reads.c.review_id).where(reads.c.kind == "amendment")).scalar_one()
     [settled] = events(engine, "contrary_settled")
     assert settled == {"result": raced, "contrary": [1], "how": "amended", "review": amended, "by": "cleo"}
+
+
+def test_two_coordinators_confirming_at_once_settle_the_refused_read_once(engine: Engine) -> None:
+    """Two coordinators confirm the read that stands from the same page at once. Each read the refused
+    reads awaiting, then settled them: without the result held from that look, the second settled and
+    committed while the first was between the two, the first settled them again, and the audit log
+    said twice that they were settled, by two coordinators. Held back at the database driver as it
+    settles, the first lets the second run, which waits for it and finds nothing left to settle."""
+    raced, _ = race(engine, ROUTINE, URGENT)
+    coordinators = {}
+    for name in ("cleo", "dora"):
+        accounts.add_user(engine, name, PASSWORD, "coordinator", by="test")
+        coordinators[name] = accounts.sign_in(engine, name, PASSWORD, station().web)[1]
+    held_thread, settled = threading.get_ident(), {}
+    other = threading.Thread(
+        target=lambda: settled.update(dora=contrary.confirm(engine, raced, 1, coordinators["dora"]))
+    )
+
+    def hold_back(connection, cursor, statement: str, *_: object) -> None:
+        if threading.get_ident() == held_thread and statement.startswith("UPDATE contrary_reads"):
+            other.start()
+            other.join(2)
+
+    event.listen(engine, "before_cursor_execute", hold_back)
+    try:
+        settled["cleo"] = contrary.confirm(engine, raced, 1, coordinators["cleo"])
+    finally:
+        event.remove(engine, "before_cursor_execute", hold_back)
+    other.join(20)
+    assert settled == {"cleo": [1], "dora": []}
+    assert [event["by"] for event in events(engine, "contrary_settled")] == ["cleo"]
 
 
 def test_only_a_coordinator_confirms_and_only_with_a_number_for_what_they_saw(engine: Engine) -> None:

@@ -7,17 +7,19 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, event, func, select, update
 
 from edgescreen_wire.sealed_image import read_public_key, seal_image
 from firmware_app.records.images import jpeg_bytes
-from review_station import accounts, audit, devices, images
+from review_station import accounts, audit, devices, images, resumable
 from review_station.cli import main
 from review_station.config import ImagesConfig, ReviewConfig, UploadsConfig, WebConfig
 from review_station.storage.tables import audit as audit_table
@@ -156,14 +158,72 @@ def test_photos_are_deleted_after_the_retention_that_follows_the_final_verdict(e
     assert [e["action"] for e in image_events(engine) if e["kind"] == "image"] == ["retention"]
 
 
+RETIRED = images.UploadAnswer(403, "this device is retired: its certificate uploads nothing more")
+
+
 def test_a_retired_device_uploads_nothing_more(engine):
     """A retired device may have been lost or stolen with its key: its certificate hands over nothing,
     not even the photo its own earlier result announced."""
     sealed = os.urandom(5000)
     result_id = announcing(engine, sealed)
     devices.retire(engine, "cam-01", by="test")
-    answer = images.receive(engine, result_id, "cam-01", sealed)
-    assert (answer.status, answer.reason) == (403, "this device is retired: its certificate uploads nothing more")
+    assert images.receive(engine, result_id, "cam-01", sealed) == RETIRED
+
+
+# A whole PUT, and the PATCH that completes a resumable upload: both store the photo.
+UPLOADS: dict[str, Callable[[Engine, str, bytes], images.UploadAnswer]] = {
+    "put": lambda engine, result_id, sealed: images.receive(engine, result_id, "cam-01", sealed),
+    "patch": lambda engine, result_id, sealed: resumable.append(engine, result_id, "cam-01", 0, sealed, True).answer,
+}
+# Where the first of the two is held back: the upload as it stores the photo it checked the device
+# for, the retirement as it audits the retirement it wrote.
+STORING, AUDITING = "INSERT INTO images", "INSERT INTO audit"
+
+
+@pytest.mark.parametrize("upload", UPLOADS.values(), ids=UPLOADS.keys())
+@pytest.mark.parametrize("first", ["upload", "retirement"])
+def test_a_device_retired_while_its_photo_is_uploaded_is_refused_it_once_the_retirement_is_committed(
+    engine, upload, first
+):
+    """The administrator retires a lost device as its upload is in flight. The upload checked that the
+    device was active, then stored the photo: without the device's row held (PostgreSQL) or the
+    database's write lock (SQLite) from that check, the retirement committed in between and the photo
+    of a retired device was stored after it. Held back at the database driver, the first of the two
+    lets the second run, which waits for it: an upload first stores the photo before the retirement
+    commits; a retirement first refuses the upload as any retired device's."""
+    sealed = os.urandom(5000)
+    result_id = announcing(engine, sealed)
+    answers: dict[str, images.UploadAnswer] = {}
+
+    def send() -> None:
+        answers["upload"] = upload(engine, result_id, sealed)
+
+    def retire() -> None:
+        devices.retire(engine, "cam-01", by="test")
+
+    held, held_at, second = (send, STORING, retire) if first == "upload" else (retire, AUDITING, send)
+    held_thread, other = threading.get_ident(), threading.Thread(target=second)
+
+    def hold_back(connection, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() == held_thread and statement.startswith(held_at):
+            other.start()
+            other.join(2)
+
+    event.listen(engine, "before_cursor_execute", hold_back)
+    try:
+        held()
+    finally:
+        event.remove(engine, "before_cursor_execute", hold_back)
+    other.join(20)
+    with engine.connect() as connection:
+        stored = connection.execute(select(func.count()).select_from(images_table)).scalar_one()
+        rows = connection.execute(select(audit_table.c.details).order_by(audit_table.c.seq)).scalars()
+        acts = [json.loads(details).get("action") for details in rows]
+    if first == "upload":
+        assert (answers["upload"].status, stored) == (201, 1)
+        assert [act for act in acts if act in ("received", "retire")] == ["received", "retire"]
+    else:
+        assert (answers["upload"], stored) == (RETIRED, 0)
 
 
 def test_erasure_on_request_deletes_the_photo_and_is_audited(engine, keys, retina_rgb):

@@ -37,15 +37,27 @@ def station(tmp_path, certs, engine):
         yield running
 
 
-def head(station: Site, device: str, result_id: str) -> tuple[int, dict[str, str]]:
+def request(
+    station: Site,
+    device: str,
+    method: str,
+    result_id: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str]]:
+    """One request to the photo's resource with ``device``'s certificate: its status and headers."""
     connection = station.connection(device)
     try:
-        connection.request("HEAD", UPLOAD_PATH.format(result_id=result_id))
+        connection.request(method, UPLOAD_PATH.format(result_id=result_id), body=body, headers=headers or {})
         response = connection.getresponse()
         response.read()
         return response.status, {key.lower(): value for key, value in response.getheaders()}
     finally:
         connection.close()
+
+
+def head(station: Site, device: str, result_id: str) -> tuple[int, dict[str, str]]:
+    return request(station, device, "HEAD", result_id)
 
 
 def offset(station: Site, result_id: str) -> int:
@@ -53,15 +65,8 @@ def offset(station: Site, result_id: str) -> int:
 
 
 def patch(station: Site, device: str, result_id: str, at: int | str, body: bytes) -> tuple[int, dict[str, str]]:
-    connection = station.connection(device)
-    try:
-        headers = {"Content-Type": "application/partial-upload", "Upload-Offset": str(at), "Upload-Complete": "?1"}
-        connection.request("PATCH", UPLOAD_PATH.format(result_id=result_id), body=body, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        return response.status, {key.lower(): value for key, value in response.getheaders()}
-    finally:
-        connection.close()
+    headers = {"Content-Type": "application/partial-upload", "Upload-Offset": str(at), "Upload-Complete": "?1"}
+    return request(station, device, "PATCH", result_id, body, headers)
 
 
 def cut_off(station: Site, result_id: str, sealed: bytes, kept: int = KEPT) -> None:
@@ -106,6 +111,19 @@ def test_a_cut_off_upload_resumes_at_the_stations_offset_and_is_stored_once(stat
     assert station.upload("cam-01", result_id, sealed) == Sent(200)  # the same again: no second copy
     assert head(station, "cam-01", result_id)[1]["upload-complete"] == "?1"
     assert held(engine) == {result_id: sealed}
+
+
+def test_a_whole_put_after_a_cut_off_upload_stores_the_whole_and_leaves_no_part_behind(station, engine):
+    """A device whose resumable upload was cut off may send the photo whole (``PUT``) next: the parts
+    that arrived are then of no use. They were left on disk, beside the stored photo, until the purge
+    of unfinished uploads hours later; the upload that stores the photo drops them."""
+    sealed = os.urandom(SIZE)
+    result_id = announcing(engine, sealed)
+    cut_off(station, result_id, sealed)
+    assert request(station, "cam-01", "PUT", result_id, sealed)[0] == 201
+    assert held(engine) == {result_id: sealed} and parts(engine) == 0
+    status, headers = head(station, "cam-01", result_id)
+    assert (status, headers["upload-offset"], headers["upload-complete"]) == (204, str(SIZE), "?1")
 
 
 def test_another_device_can_neither_see_nor_continue_a_prefix(station, engine):

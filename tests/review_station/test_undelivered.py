@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, event, select, update
 
 from firmware_app.inference.card import read_card
-from review_station import devices
+from review_station import accounts, devices, undelivered
 from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import audit, deliveries, results
 from tests.conftest import MODELS_DIR
 from tests.mqtt_broker import Tap, wait_until
 from tests.review_station.kit import running_station
-from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
+from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 
 URGENT = {"verdict": "refer", "urgency": "urgent", "icdr_grade": "proliferative", "maculopathy": "present"}
 
@@ -84,6 +85,50 @@ def test_a_verdict_the_device_does_not_hold_is_listed_until_a_coordinator_passes
         "backup, or replaced)",
         "by": "cleo",
     }
+
+
+def test_two_coordinators_passing_on_one_verdict_at_once_handle_it_once(engine: Engine) -> None:
+    """Two coordinators mark one undelivered verdict handled at the same moment. Each listed it as
+    undelivered, then marked it: the second's mark, committed while the first was between the two,
+    was overwritten by the first's, and the audit log said twice that it was passed on, by each. Held
+    back at the database driver as it marks it, the first lets the second run: one of them handles it,
+    the other is told it is not undelivered (any more), as a second click is."""
+    [lost] = add_results(engine, "cam-01", "site-a", [0.9])
+    read(signed_in_client(engine, station(), "root", "admin"), lost)
+    answer(engine, "site-a", "cam-01", lost, "unknown_result")
+    review_id, alert_h = review_id_of(engine, lost), station().dashboard.undelivered_alert_h
+    coordinators = {}
+    for name in ("cleo", "dora"):
+        accounts.add_user(engine, name, PASSWORD, "coordinator", by="test")
+        coordinators[name] = accounts.sign_in(engine, name, PASSWORD, station().web)[1]
+    handled: dict[str, bool] = {}
+
+    def mark(name: str) -> None:
+        try:
+            undelivered.mark_handled(engine, review_id, alert_h, coordinators[name])
+            handled[name] = True
+        except undelivered.NotUndelivered:
+            handled[name] = False
+
+    held_thread, other = threading.get_ident(), threading.Thread(target=mark, args=("dora",))
+
+    def hold_back(connection, cursor, statement: str, *_: object) -> None:
+        if threading.get_ident() == held_thread and statement.startswith("UPDATE deliveries"):
+            other.start()
+            other.join(2)
+
+    event.listen(engine, "before_cursor_execute", hold_back)
+    try:
+        mark("cleo")
+    finally:
+        event.remove(engine, "before_cursor_execute", hold_back)
+    other.join(20)
+    assert sorted(handled.values()) == [False, True], handled
+    [by] = [name for name, done in handled.items() if done]
+    with engine.connect() as connection:
+        events = connection.execute(select(audit.c.details).where(audit.c.kind == "undelivered_handled")).scalars()
+        assert [json.loads(details)["by"] for details in events] == [by]
+        assert connection.execute(select(deliveries.c.handled_by)).scalar_one() == by
 
 
 def test_a_verdict_unacknowledged_past_the_alert_is_listed_and_a_recent_one_is_not(engine: Engine) -> None:
