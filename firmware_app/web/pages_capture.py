@@ -447,14 +447,12 @@ def routes(web: WebApp) -> list[Route]:
         the audit's own step on the records thread, as a screening's ``_require_held`` is, the visit closed
         first, so a second post still finds none to close while the first one's audit waits."""
         form = await request.form()
-        visit: Visit | None = session.visit
-        if visit is None:
-            return sent_to(request, "/patient")
+        visit = posted_visit(request, session, form)  # a screen of another patient's: not asked of this one
+        if isinstance(visit, Response):
+            return visit
         missing = visit.eyes_not_photographed
         if missing and form.get("confirmed") != "yes":
             return sent_to(request, "/finish")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
         # Closed before the audit runs, not after: a second post meanwhile (a double tap on "Finish
         # anyway") finds no visit to close, where it listed the eye on Today as not photographed twice.
         session.visit = None
