@@ -3274,6 +3274,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{slot} : le poste de relecture a supprimé un résultat ; rien n'en est gardé sur l'appareil, ni "
         "donné sur le document patient.",
     },
+    # The same for both eyes, in one line ("eyes.both"): beside the camera and the check screen's photo,
+    # in French, a line for each pushed the shutter and "Use this photo" off the 800x480 screen.
+    "result.erased_both": {
+        "en": "{eyes}: results erased by the review station; nothing of them is kept on this device, nor "
+        "given on the hand-out.",
+        "fr": "{eyes} : résultats supprimés par le poste de relecture ; rien n'en est gardé sur l'appareil, "
+        "ni donné sur le document patient.",
+    },
     "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},
     "patient_outcome.refer": {
         "en": "refer to a specialist, as at least one eye needs it or could not be graded.",

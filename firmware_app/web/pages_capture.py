@@ -31,7 +31,7 @@ from firmware_app.report import lesion_line
 from firmware_app.web.answer_time import burst_allowance_s
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
-from firmware_app.web.pages_session import erased_since, forget_erased, patient_erased, refused, status
+from firmware_app.web.pages_session import erased_since, patient_erased, refused, status
 from firmware_app.web.photos import inline_photo, jpeg
 from firmware_app.web.server import WebApp, moved_to, sent_to
 from firmware_app.web.sessions import Session
@@ -77,7 +77,9 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
-        await forget_erased(web, visit)  # an earlier photo to keep, erased by the station: said, not offered
+        # The patient erased: the visit closed, said; a result the station erased: said, not offered to keep.
+        if closed := await erased_since(web, request, session, visit):
+            return closed
         if visit.screened_already:  # Back from its result: the camera stays closed
             return screened_already(request, session, visit)
         token = device.camera.claim(visit.modality, owner=session.id)  # this session's old screen hands over
@@ -236,11 +238,13 @@ def routes(web: WebApp) -> list[Route]:
 
     async def check_screen(request: Request, session: Session, with_status: bool = False) -> Response:
         """The check screen; its status bar only when it is loaded as a page (a swap keeps the bar). What
-        the station erased of the visit meanwhile is said (``forget_erased``), as the result screen says it."""
+        was erased of the visit meanwhile is said (``erased_since``), as the result screen says it: the
+        shutter's check screen, of a patient erased while the camera was open, offers no photo to use."""
         visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
-        await forget_erased(web, visit)
+        if closed := await erased_since(web, request, session, visit):
+            return closed
         bar = await device.run(lambda: status(web)) if with_status else None
         lines = verdict_lines(visit.pending.quality, web, session)
         return web.render(request, session, "check.html", visit=visit, lines=lines, status=bar)
@@ -443,14 +447,12 @@ def routes(web: WebApp) -> list[Route]:
         the audit's own step on the records thread, as a screening's ``_require_held`` is, the visit closed
         first, so a second post still finds none to close while the first one's audit waits."""
         form = await request.form()
-        visit: Visit | None = session.visit
-        if visit is None:
-            return sent_to(request, "/patient")
+        visit = posted_visit(request, session, form)  # a screen of another patient's: not asked of this one
+        if isinstance(visit, Response):
+            return visit
         missing = visit.eyes_not_photographed
         if missing and form.get("confirmed") != "yes":
             return sent_to(request, "/finish")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
         # Closed before the audit runs, not after: a second post meanwhile (a double tap on "Finish
         # anyway") finds no visit to close, where it listed the eye on Today as not photographed twice.
         session.visit = None

@@ -27,7 +27,7 @@ from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.open_visits import close_visit_not_finished, visit_finished, visit_started
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
-from firmware_app.records.store import Gone, PatientErased, true_age
+from firmware_app.records.store import PatientErased, true_age
 from firmware_app.records.worklist import lost_visit_listed, midnight, verdicts_to_act_on
 from firmware_app.records_cli import sync_status
 from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, over_https, sent_to
@@ -206,7 +206,7 @@ async def patient_erased(
     web: WebApp, request: Request, session: Session, visit: Visit, said: str = PatientErased.message_key
 ) -> Response:
     """The visit's patient erased while it was open (``PatientErased``: the result was not recorded,
-    or "Finish anyway" listed no eye; or ``erased_since``: its results were about to be shown). The
+    or "Finish anyway" listed no eye; or ``erased_since``: a screen of the visit was loading). The
     visit is closed, as nothing more may be recorded for them, with no eye listed to call back
     (nobody to call), and the nurse told (``said``): where the erasure came from the command line,
     she is the first to know."""
@@ -224,22 +224,15 @@ async def erased_since(web: WebApp, request: Request, session: Session, visit: V
     as standing, the hand-out printed and the question of leaving it promised kept: the patient erased,
     the visit closed and the nurse told (``patient_erased``), as its next result would be refused; a
     result the station erased alone, forgotten (``Visit.forget``), the screens saying so and its slot to
-    photograph again. ``None``: the visit goes on, as the records now hold it."""
-    if (await forget_erased(web, visit)).with_the_patient:
-        return await patient_erased(web, request, session, visit, "records.patient_erased_shown")
-    return None
-
-
-async def forget_erased(web: WebApp, visit: Visit) -> Gone:
-    """What another process erased of the visit since it was recorded, the results the station erased
-    forgotten (``Visit.forget``): all the camera and check screens ask, to tell a nurse photographing
-    such a slot again why (they said nothing, and the camera offered to keep the erased photo). Whether
-    the patient was erased is the caller's to answer: those screens leave it to the photo's use, which
-    records nothing for them and says so (``PatientErased``)."""
+    photograph again. Every screen of the visit asks as it loads, the camera and the check screen too:
+    they offered the shutter and "Use this photo" for an erased patient, who was said erased only once
+    a photo was used. ``None``: the visit goes on, as the records now hold it."""
     device = web.device
     gone = await device.run(lambda: device.store.gone(visit.beside))
+    if gone.with_the_patient:
+        return await patient_erased(web, request, session, visit, "records.patient_erased_shown")
     visit.forget(gone.by_the_station)
-    return gone
+    return None
 
 
 def routes(

@@ -8,6 +8,7 @@ import sqlite3
 
 from playwright.sync_api import expect
 
+from firmware_app.messages import message
 from firmware_app.records.clock import current_boot
 from tests.web.conftest import (
     AUDIT,
@@ -177,6 +178,26 @@ def test_two_posts_of_finish_anyway_list_the_eye_not_photographed_once(page, app
     page.goto(f"{app.url}/today")
     eyes = [row.locator("td").nth(1).inner_text() for row in page.locator("[data-test=entry]").all()]
     assert eyes == ["Left eye", "Right eye"], eyes
+
+
+def test_finish_on_the_result_screen_of_a_patient_left_since_is_told_so(page, app):
+    """The result screen of a patient left since in another tab (New patient, then Start): its Finish
+    asked the question of the patient open now, whose eyes are not photographed yet ("Right eye and left
+    eye not photographed - finish anyway?"), as if it were this one's. It says the screen was for another
+    patient, as every other post of such a screen does, and the patient open now is not finished."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "MRN-12")
+    other = page.context.new_page()
+    new_patient(other, app, "MRN-13")
+    other.wait_for_url("**/capture")
+    with page.expect_response("**/finish") as answer:
+        page.locator("[data-test=finish]").click()
+    assert (answer.value.status, answer.value.headers.get("hx-redirect")) == (409, None)
+    said = page.locator("[data-test=message]")
+    said.wait_for(timeout=10_000)
+    assert said.inner_text() == message("capture.other_visit", "en")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM open_visit").fetchone()[0] == 1
 
 
 def test_two_posts_of_the_patient_form_open_one_visit(page, app):

@@ -64,11 +64,11 @@ def test_the_next_eye_of_a_patient_erased_mid_visit_is_not_recorded_and_the_nurs
     sign_in(page, app)
     switch_to(page, language)
     first_eye_screened(page, app, "K-7")
-    said = erased_on_the_command_line(app, "K-7")
-    assert message("erase.visit_open", "en") in said.splitlines()  # the device's language, not the nurse's
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
-    shoot(page)
+    shoot(page)  # its check screen open as the patient is erased
+    said = erased_on_the_command_line(app, "K-7")
+    assert message("erase.visit_open", "en") in said.splitlines()  # the device's language, not the nurse's
     with page.expect_response("**/check/use") as answer:
         page.locator("[data-test=use]").click()
     told_and_closed(page, app, language, answer.value.status, "patient-erased-mid-visit")
@@ -109,9 +109,9 @@ def test_finish_anyway_after_the_patient_was_erased_lists_no_eye_to_call_back(pa
 def test_an_eye_that_cannot_be_photographed_of_a_patient_erased_mid_visit_is_not_recorded(page, app):
     sign_in(page, app)
     first_eye_screened(page, app, "K-8")
-    erased_on_the_command_line(app, "K-8")
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
+    erased_on_the_command_line(app, "K-8")  # its camera open
     page.locator("[data-test=not-photographed]").click()
     with page.expect_response("**/capture/not-photographed") as answer:
         page.locator("[data-test=not-photographed-yes]").click()
@@ -120,17 +120,17 @@ def test_an_eye_that_cannot_be_photographed_of_a_patient_erased_mid_visit_is_not
 
 def test_a_lesion_photographed_again_after_its_patient_was_erased_is_not_recorded(page, dermatoscope):  # noqa: F811
     """A skin visit keeps no row in the records (no eye to call back for), only the app's memory: its
-    lesion photographed again ("Retake this one") after the erasure was recorded all the same."""
+    lesion photographed again ("Retake this one") and used after the erasure was recorded all the same."""
     sign_in(page, dermatoscope)
     new_patient(page, dermatoscope, "D-9", "dermoscopy", "trunk")
     page.wait_for_url("**/capture")
     shoot(page)
     page.locator("[data-test=use]").click()
     page.wait_for_url("**/result")
-    erased_on_the_command_line(dermatoscope, "D-9")
     page.locator("[data-test=retake-slot]").click()
     page.wait_for_url("**/capture")
     shoot(page)
+    erased_on_the_command_line(dermatoscope, "D-9")  # its check screen open
     with page.expect_response("**/check/use") as answer:
         page.locator("[data-test=use]").click()
     told_and_closed(page, dermatoscope, "en", answer.value.status, "patient-erased-lesion-retaken")
@@ -144,10 +144,32 @@ def test_the_first_eye_of_a_visit_opened_before_its_patient_was_erased_is_not_re
     new_patient(page, app, "K-10")
     page.wait_for_url("**/capture")
     erased_on_the_command_line(app, "K-10")
-    shoot(page)
-    with page.expect_response("**/check/use") as answer:
-        page.locator("[data-test=use]").click()
-    told_and_closed(page, app, "en", answer.value.status, "patient-erased-before-the-first-eye")
+    with page.expect_response("**/capture/shoot") as answer:
+        shoot(page)  # the check screen it brings says so: no photo of theirs to use
+    assert page.locator("[data-test=use]").count() == 0
+    shown = "records.patient_erased_shown"
+    told_and_closed(page, app, "en", answer.value.status, "patient-erased-before-the-first-eye", shown)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("screen", ["capture", "check"])
+def test_the_camera_and_check_screens_of_a_patient_erased_mid_visit_close_it_and_say_so(page, app, screen, language):
+    """The next eye's camera, or its photo's check screen, open as the patient is erased on the command
+    line: loaded again (a reload, the language switch), each offered the shutter or "Use this photo" as
+    before, the nurse told only once she had used a photo. They say so as they load, as the result
+    screen does: the visit closed, nothing recorded."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, f"K-14{screen[:2].upper()}")
+    page.locator("[data-test=next-slot]").click()
+    page.wait_for_url("**/capture")
+    if screen == "check":
+        shoot(page)
+    erased_on_the_command_line(app, f"K-14{screen[:2].upper()}")
+    answer = page.reload(wait_until="domcontentloaded")  # a camera's live picture never finishes loading
+    assert page.locator("[data-test=shutter], [data-test=use]").count() == 0
+    shown = "records.patient_erased_shown"
+    told_and_closed(page, app, language, answer.status, f"patient-erased-on-{screen}", shown)
 
 
 def test_another_lesion_of_a_patient_erased_once_its_visit_opened_is_not_recorded(page, dermatoscope):  # noqa: F811
@@ -164,8 +186,8 @@ def test_another_lesion_of_a_patient_erased_once_its_visit_opened_is_not_recorde
     page.locator("input[name=consent]").check()
     page.locator("[data-test=start]").click()
     page.wait_for_url("**/capture")
-    erased_on_the_command_line(dermatoscope, "D-11")
     shoot(page)
+    erased_on_the_command_line(dermatoscope, "D-11")  # its check screen open
     with page.expect_response("**/check/use") as answer:
         page.locator("[data-test=use]").click()
     told_and_closed(page, dermatoscope, "en", answer.value.status, "patient-erased-another-lesion")

@@ -17,6 +17,7 @@ from tests.web.conftest import (
     RunningApp,
     first_eye_screened,
     new_patient,
+    on_screen,
     recorded,
     shoot,
     sign_in,
@@ -376,3 +377,41 @@ def test_a_lesion_whose_result_the_station_erased_is_shown_erased(page, dermatos
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     page.locator("[data-test=retake-slot]").click()
     page.wait_for_url("**/capture")
+
+
+def whole_on_screen(page, *shown: str) -> bool:
+    """Whether the capture or check screen keeps each of ``shown`` wholly on the 800x480 screen with
+    nothing to scroll, the camera's guidance whole in its box (none scrolled away inside it)."""
+    guidance = page.locator("#guidance")
+    if guidance.count():
+        height, box = guidance.evaluate("element => [element.scrollHeight, element.clientHeight]")
+        if height > box:
+            return False
+    return unscrolled(page) and all(on_screen(element) for name in shown for element in page.locator(name).all())
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_both_eyes_erased_by_the_station_fit_the_camera_and_check_screens(page, app, language):
+    """Both eyes' results erased by the station: the camera and the check screen of the eye photographed
+    again said each in a sentence of its own under the slot, and in French the two pushed the shutter
+    past the 800x480 screen's foot. One sentence names both, and leaves the guidance, the shutter, and
+    the check screen's reasons and buttons on the screen."""
+    sign_in(page, app)
+    switch_to(page, language)
+    both_eyes_screened_and_the_right_erased(page, app, "S-14")
+    erased_by_the_station(app, "L")
+    page.reload()
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    said = [message("result.erased_both", language).format(eyes=message("eyes.both", language))]
+    assert page.locator("[data-test=erased-note]").all_inner_texts() == said
+    assert whole_on_screen(page, "[data-test=erased-note]", "#guidance", "[data-test=shutter]")
+    assert page.evaluate(AUDIT) == []
+    snap(page, "capture-both-results-erased")
+    shoot(page)
+    assert page.locator("[data-test=erased-note]").all_inner_texts() == said
+    buttons = ("[data-test=use]", "[data-test=retake]")
+    assert whole_on_screen(page, "[data-test=erased-note]", "[data-test=check-quality]", *buttons)
+    assert page.evaluate(AUDIT) == []
+    snap(page, "check-both-results-erased")
