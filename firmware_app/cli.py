@@ -17,7 +17,7 @@ from typing import Any
 from firmware_app import __version__
 from firmware_app.app import build_camera, model_folder, open_store, profile_misfit, recording_pipeline, run_sync
 from firmware_app.bundles.install import damaged_copies
-from firmware_app.bundles.manifest import is_signed_bundle, load_installed
+from firmware_app.bundles.manifest import installed_copy_gone, is_signed_bundle, load_installed
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError, ProfileMisfit
 from firmware_app.capture.camera import CameraError
@@ -536,10 +536,13 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
 def _missing_line(modality: str, folder: Path, language: str) -> str:
     """A configured modality with no model in its folder, which the listing of installed models left
     unsaid while its screenings are refused: said with ``doctor``'s sentence for the same cause
-    (``health.models.missing``: install it, or correct ``[models]``)."""
-    remedy = message("health.models.missing", language)
+    (``health.models.missing``: install it, or correct ``[models]``; ``health.models.gone``, a link to
+    an installed copy deleted since: install it again, or roll back)."""
+    cause = "gone" if installed_copy_gone(folder) else "missing"
+    remedy = message(f"health.models.{cause}", language)
     name = message(f"modality.{modality}", language)
-    return sentence("models.missing", language, modality=modality, name=name, folder=str(folder), remedy=remedy)
+    said = {"modality": modality, "name": name, "folder": str(folder), "copy": str(folder.resolve()), "remedy": remedy}
+    return sentence(f"models.{cause}", language, **said)
 
 
 def _model_line(summary: dict[str, Any], language: str) -> str:

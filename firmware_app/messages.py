@@ -379,6 +379,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{modality}  NOT INSTALLED  screening refused ({name}): {folder} holds no model. {remedy}",
         "fr": "{modality}  NON INSTALLÉ  dépistage refusé ({name}) : {folder} ne contient aucun modèle. {remedy}",
     },
+    # A configured modality whose folder is an install's link to a store copy that is gone (cli.py,
+    # _missing_line): {copy} the copy it names; {remedy}: doctor's sentence for it (``health.models.gone``).
+    "models.gone": {
+        "en": "{modality}  COPY GONE  screening refused ({name}): {folder} names the installed copy {copy}, which "
+        "is gone. {remedy}",
+        "fr": "{modality}  COPIE DISPARUE  dépistage refusé ({name}) : {folder} désigne la copie installée {copy}, "
+        "qui a disparu. {remedy}",
+    },
     "models.listed": {
         "en": "{model} {version}  verified, {signed} ({runtime})  {modality}  {auc}  {point}: sensitivity "
         "{sensitivity}%, specificity {specificity}%",
@@ -1803,6 +1811,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "or to correct [models] in the configuration.",
         "fr": "Un modèle configuré n'est pas installé. Appelez le technicien pour l'installer (edgescreen models "
         "install) ou pour corriger [models] dans la configuration.",
+    },
+    # The active model's installed copy deleted whole (bundles/manifest.py, InstalledCopyGone).
+    "health.models.gone": {
+        "en": "A model's installed copy is gone from this device. Call the technician to install its signed "
+        "bundle again (edgescreen models install) or to return to the previous model (edgescreen models rollback).",
+        "fr": "La copie installée d'un modèle a disparu de cet appareil. Appelez le technicien pour réinstaller "
+        "son paquet signé (edgescreen models install) ou pour revenir au modèle précédent (edgescreen models "
+        "rollback).",
     },
     "health.models.refused": {
         "en": "A model's bundle fails its check: it was changed, is damaged, or is not signed with a trusted key. "
