@@ -17,7 +17,7 @@ from typing import Any
 from firmware_app import __version__
 from firmware_app.app import build_camera, model_folder, open_store, profile_misfit, recording_pipeline, run_sync
 from firmware_app.bundles.install import damaged_copies
-from firmware_app.bundles.manifest import installed_copy_gone, is_signed_bundle, load_installed
+from firmware_app.bundles.manifest import held_to_signature, installed_copy_gone, load_installed
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError, ProfileMisfit
 from firmware_app.capture.camera import CameraError
@@ -478,8 +478,11 @@ def cmd_app(config: Config, args: argparse.Namespace) -> int:
 
 
 def _model_summary(model_dir: Path, models: ModelsConfig) -> dict[str, Any]:
-    """A model folder as the screening would load it (``load_installed``: a signed bundle in full)."""
-    summary: dict[str, Any] = {"id": model_dir.name, "directory": str(model_dir), "signed": is_signed_bundle(model_dir)}
+    """A model folder as the screening would load it (``load_installed``: a signed bundle in full), signed
+    when held to its signature: an installed copy refused for its removed manifest was said unsigned, as
+    a development build that loads unsigned."""
+    signed = held_to_signature(model_dir)
+    summary: dict[str, Any] = {"id": model_dir.name, "directory": str(model_dir), "signed": signed}
     try:
         model = load_installed(model_dir, models.trusted_keys, models.threads)
     except ModelError as error:

@@ -290,6 +290,13 @@ def is_signed_bundle(model_dir: Path) -> bool:
     return (model_dir / MANIFEST_FILE).is_file()
 
 
+def held_to_signature(model_dir: Path) -> bool:
+    """Whether the screening loads the folder only as a verified signed bundle: one with its manifest, and
+    any copy an install made, its manifest removed too (refused then, ``load_installed``), never a bare
+    development folder, which loads unsigned: what ``edgescreen models --json`` calls signed."""
+    return is_signed_bundle(model_dir) or _is_installed_copy(model_dir)
+
+
 def load_installed(model_dir: Path, keys_dir: Path, threads: int) -> TriageModel:
     """The model of a configured folder, verified as it is about to triage: a signed bundle in full,
     as when it was installed, every time it is loaded, so an edited card (a threshold moved), a

@@ -355,6 +355,26 @@ def test_an_installed_copy_without_its_manifest_is_refused_not_loaded_unsigned(t
     assert doctor(config)[1]["models"]["level"] == "green"
 
 
+def test_models_json_says_an_installed_copy_without_its_manifest_is_held_to_its_signature_and_refused(device):
+    """``models --json`` said ``"signed": false`` of an installed copy whose manifest.json was removed, as of a
+    development build that loads unsigned, while the device refuses it and the listing says NOT VERIFIED:
+    an install's copy is held to its signature, so it is said signed, not verified, and why."""
+    directory, _key, _trusted, first, config = device
+    installed = directory / "installed"
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    (installed / "melanoma" / "manifest.json").unlink()
+
+    listed = edgescreen("models", config=config)
+    (line,) = [line for line in listed.stdout.splitlines() if line.startswith("melanoma ")]
+    refused = line.removeprefix(f"melanoma  {message('models.not_verified', 'en')}  ")
+    assert refused != line and "has no manifest.json" in refused, line
+    summaries = [json.loads(line) for line in edgescreen("models", "--json", config=config).stdout.splitlines()]
+    (summary,) = [summary for summary in summaries if summary["id"] == "melanoma"]
+    folder = str(installed / "melanoma")
+    expected = {"id": "melanoma", "directory": folder, "signed": True, "verified": False, "error": refused}
+    assert summary == expected  # on main: "signed": false
+
+
 def _delete_the_active_copy(installed: Path, model_id: str) -> Path:
     """Delete the store copy the active link names, whole (a technician's ``rm -r`` of the wrong
     folder, a card restored without it): the link is left naming nothing."""
