@@ -52,7 +52,7 @@ from firmware_app.inference.model import CARD_FILE, ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
 from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message, sentence
-from firmware_app.models_cli import add_bundle_commands
+from firmware_app.models_cli import add_bundle_commands, clean_damaged
 from firmware_app.operators_cli import add_operators_commands
 from firmware_app.own_words import speaks_own_words
 from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subject
@@ -511,6 +511,8 @@ def _model_summary(model_dir: Path, models: ModelsConfig) -> dict[str, Any]:
 
 def cmd_models(config: Config, args: argparse.Namespace) -> int:
     """List installed models with their verification status and headline metrics."""
+    if args.clean_damaged:
+        return clean_damaged(config)
     directory = config.models.directory
     # Hidden entries are an installed bundle's previous version and its store (firmware_app.bundles.install).
     listed = [p for p in directory.iterdir() if not p.name.startswith(".")] if directory.is_dir() else []
@@ -637,6 +639,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help=f"list installed models ({CARD_SCHEMA}) and verify them")
     models.add_argument("--json", action="store_true", help="one JSON object per line")
+    models.add_argument(
+        "--clean-damaged",
+        action="store_true",
+        help="remove the damaged copies repairs kept for inspection (never a copy a link names), instead of listing",
+    )
     models.set_defaults(handler=cmd_models)
     add_bundle_commands(models)
 

@@ -442,10 +442,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # A damaged copy a repair set aside (bundles/install.py, damaged_copies), listed by ``edgescreen models``
     # after the models: {size} in whole MB, rounded up; kept until the technician removes it.
     "models.damaged_kept": {
-        "en": "{path}  DAMAGED COPY  {size} MB, kept for inspection by a repair; once inspected, remove it: "
-        "rm -r {path}",
+        "en": "{path}  DAMAGED COPY  {size} MB, kept for inspection by a repair; once inspected, remove the "
+        "damaged copies: edgescreen models --clean-damaged",
         "fr": "{path}  COPIE ENDOMMAGÉE  {size} Mo, conservée pour examen par une réparation ; une fois "
-        "examinée, supprimez-la : rm -r {path}",
+        "examinée, supprimez les copies endommagées : edgescreen models --clean-damaged",
+    },
+    # ``edgescreen models --clean-damaged`` (models_cli.py, clean_damaged): each copy removed, {size} in MB
+    # freed; one kept because {link}, a link of the models directory, names it; none to remove.
+    "models.damaged_removed": {
+        "en": "{path}: damaged copy removed, {size} MB freed",
+        "fr": "{path} : copie endommagée supprimée, {size} Mo libérés",
+    },
+    "models.damaged_linked": {
+        "en": "{path}: damaged copy not removed, the link {link} names it: point that link at another copy first",
+        "fr": "{path} : copie endommagée non supprimée, le lien {link} la désigne : faites d'abord pointer ce "
+        "lien vers une autre copie",
+    },
+    "models.no_damaged": {
+        "en": "no damaged copy to remove under {folder}",
+        "fr": "aucune copie endommagée à supprimer dans {folder}",
     },
     "models.already_active": {
         "en": "{bundle}: already the active model; nothing changed",

@@ -140,6 +140,32 @@ def damaged_copies(directory: Path) -> dict[Path, int]:
     return {copy: _megabytes(copy) for copy in sorted(store.glob(f"{DAMAGED_PREFIX}*"))} if store.is_dir() else {}
 
 
+@dataclass(frozen=True)
+class Cleaned:
+    """What ``remove_damaged_copies`` did: each copy removed with the MB it freed, each kept with the link
+    that names it."""
+
+    removed: dict[Path, int]
+    linked: dict[Path, Path]
+
+
+def remove_damaged_copies(directory: Path) -> Cleaned:
+    """Remove the damaged copies repairs set aside (``damaged_copies``), the technician having inspected
+    them; under ``exclusive``. They are known by their prefix, which no install gives a copy, and one a
+    link of the models directory names (pointed at by hand) is kept: the active and previous copies
+    always stay, where an ``rm -r`` typed beside them could delete the active one."""
+    named = {link.resolve(): link for link in sorted(directory.iterdir()) if link.is_symlink()}
+    removed, linked = {}, {}
+    for copy, size in damaged_copies(directory).items():
+        if copy.resolve() in named:
+            linked[copy] = named[copy.resolve()]
+        else:
+            shutil.rmtree(copy)
+            removed[copy] = size
+    fsync_directory(directory / STORE)
+    return Cleaned(removed, linked)
+
+
 def _megabytes(bundle: Path) -> int:
     """The bundle's size in whole MB, rounded up: the room its copy needs, or a kept copy takes."""
     return math.ceil(sum(path.stat().st_size for path in bundle.rglob("*") if path.is_file()) / 2**20)

@@ -555,3 +555,39 @@ def test_models_lists_the_damaged_copies_kept_with_their_size_and_how_to_remove_
     assert said in as_json.stderr.splitlines() and str(kept) not in as_json.stdout
     shutil.rmtree(kept)
     assert str(kept) not in edgescreen("models", config=config).stdout
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_models_clean_damaged_removes_the_damaged_copies_and_never_a_copy_a_link_names(device, language):
+    """A damaged copy was removed by hand, ``rm -r`` of a path in the store beside the active and previous
+    copies, where one slip deletes the active copy. ``models --clean-damaged`` removes the damaged copies
+    alone, under the installs' lock, and keeps one a link names (here the previous link, pointed at it by
+    hand), saying which link: the active and previous copies always stay."""
+    directory, key, trusted, first, config = device
+    in_language(config, language)
+    installed, keys = directory / "installed", trusted_keys(trusted)
+    none = edgescreen("models", "--clean-damaged", config=config)
+    assert none.returncode == 0, none.stderr  # on main: an unknown argument, 2
+    assert none.stdout == f"{sentence('models.no_damaged', language, folder=str(installed))}\n"
+    assert not installed.exists()  # nothing to clean: no lock taken, no folder made
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    install.install_bundle(first, installed, keys, threads=1)
+    install.install_bundle(second, installed, keys, threads=1)
+    for _ in range(2):
+        (installed / "melanoma" / "manifest.json").unlink()
+        install.install_bundle(second, installed, keys, threads=1)
+    (removed, size), (linked, _) = install.damaged_copies(installed).items()
+    previous = installed / ".melanoma.previous"
+    before = os.readlink(previous)
+    os.unlink(previous)
+    os.symlink(os.path.relpath(linked, installed), previous)
+
+    run = edgescreen("models", "--clean-damaged", config=config)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.splitlines() == [
+        sentence("models.damaged_removed", language, path=str(removed), size=size),
+        sentence("models.damaged_linked", language, path=str(linked), link=str(previous)),
+    ]
+    assert not removed.exists() and linked.is_dir()
+    assert verify_bundle(installed / "melanoma", keys, threads=1).version == "1.1.0"
+    assert verify_bundle(installed / before, keys, threads=1).version == "1.0.0"
