@@ -17,7 +17,7 @@ from typing import Any
 from firmware_app import __version__
 from firmware_app.app import build_camera, model_folder, open_store, profile_misfit, recording_pipeline, run_sync
 from firmware_app.bundles.install import damaged_copies
-from firmware_app.bundles.manifest import is_signed_bundle, load_installed
+from firmware_app.bundles.manifest import held_to_signature, installed_copy_gone, load_installed
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError, ProfileMisfit
 from firmware_app.capture.camera import CameraError
@@ -52,7 +52,7 @@ from firmware_app.inference.model import CARD_FILE, ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
 from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message, sentence
-from firmware_app.models_cli import add_bundle_commands
+from firmware_app.models_cli import add_bundle_commands, clean_damaged
 from firmware_app.operators_cli import add_operators_commands
 from firmware_app.own_words import speaks_own_words
 from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subject
@@ -485,8 +485,11 @@ def cmd_app(config: Config, args: argparse.Namespace) -> int:
 
 
 def _model_summary(model_dir: Path, models: ModelsConfig) -> dict[str, Any]:
-    """A model folder as the screening would load it (``load_installed``: a signed bundle in full)."""
-    summary: dict[str, Any] = {"id": model_dir.name, "directory": str(model_dir), "signed": is_signed_bundle(model_dir)}
+    """A model folder as the screening would load it (``load_installed``: a signed bundle in full), signed
+    when held to its signature: an installed copy refused for its removed manifest was said unsigned, as
+    a development build that loads unsigned."""
+    signed = held_to_signature(model_dir)
+    summary: dict[str, Any] = {"id": model_dir.name, "directory": str(model_dir), "signed": signed}
     try:
         model = load_installed(model_dir, models.trusted_keys, models.threads)
     except ModelError as error:
@@ -515,6 +518,8 @@ def _model_summary(model_dir: Path, models: ModelsConfig) -> dict[str, Any]:
 
 def cmd_models(config: Config, args: argparse.Namespace) -> int:
     """List installed models with their verification status and headline metrics."""
+    if args.clean_damaged:
+        return clean_damaged(config)
     directory = config.models.directory
     # Hidden entries are an installed bundle's previous version and its store (firmware_app.bundles.install).
     listed = [p for p in directory.iterdir() if not p.name.startswith(".")] if directory.is_dir() else []
@@ -543,10 +548,13 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
 def _missing_line(modality: str, folder: Path, language: str) -> str:
     """A configured modality with no model in its folder, which the listing of installed models left
     unsaid while its screenings are refused: said with ``doctor``'s sentence for the same cause
-    (``health.models.missing``: install it, or correct ``[models]``)."""
-    remedy = message("health.models.missing", language)
+    (``health.models.missing``: install it, or correct ``[models]``; ``health.models.gone``, a link to
+    an installed copy deleted since: install it again, or roll back)."""
+    cause = "gone" if installed_copy_gone(folder) else "missing"
+    remedy = message(f"health.models.{cause}", language)
     name = message(f"modality.{modality}", language)
-    return sentence("models.missing", language, modality=modality, name=name, folder=str(folder), remedy=remedy)
+    said = {"modality": modality, "name": name, "folder": str(folder), "copy": str(folder.resolve()), "remedy": remedy}
+    return sentence(f"models.{cause}", language, **said)
 
 
 def _model_line(summary: dict[str, Any], language: str) -> str:
@@ -638,6 +646,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help=f"list installed models ({CARD_SCHEMA}) and verify them")
     models.add_argument("--json", action="store_true", help="one JSON object per line")
+    models.add_argument(
+        "--clean-damaged",
+        action="store_true",
+        help="remove the damaged copies repairs kept for inspection (never a copy a link names), instead of listing",
+    )
     models.set_defaults(handler=cmd_models)
     add_bundle_commands(models)
 

@@ -379,6 +379,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{modality}  NOT INSTALLED  screening refused ({name}): {folder} holds no model. {remedy}",
         "fr": "{modality}  NON INSTALLÉ  dépistage refusé ({name}) : {folder} ne contient aucun modèle. {remedy}",
     },
+    # A configured modality whose folder is an install's link to a store copy that is gone (cli.py,
+    # _missing_line): {copy} the copy it names; {remedy}: doctor's sentence for it (``health.models.gone``).
+    "models.gone": {
+        "en": "{modality}  COPY GONE  screening refused ({name}): {folder} names the installed copy {copy}, which "
+        "is gone. {remedy}",
+        "fr": "{modality}  COPIE DISPARUE  dépistage refusé ({name}) : {folder} désigne la copie installée {copy}, "
+        "qui a disparu. {remedy}",
+    },
     "models.listed": {
         "en": "{model} {version}  verified, {signed} ({runtime})  {modality}  {auc}  {point}: sensitivity "
         "{sensitivity}%, specificity {specificity}%",
@@ -434,10 +442,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # A damaged copy a repair set aside (bundles/install.py, damaged_copies), listed by ``edgescreen models``
     # after the models: {size} in whole MB, rounded up; kept until the technician removes it.
     "models.damaged_kept": {
-        "en": "{path}  DAMAGED COPY  {size} MB, kept for inspection by a repair; once inspected, remove it: "
-        "rm -r {path}",
+        "en": "{path}  DAMAGED COPY  {size} MB, kept for inspection by a repair; once inspected, remove the "
+        "damaged copies: edgescreen models --clean-damaged",
         "fr": "{path}  COPIE ENDOMMAGÉE  {size} Mo, conservée pour examen par une réparation ; une fois "
-        "examinée, supprimez-la : rm -r {path}",
+        "examinée, supprimez les copies endommagées : edgescreen models --clean-damaged",
+    },
+    # ``edgescreen models --clean-damaged`` (models_cli.py, clean_damaged): each copy removed, {size} in MB
+    # freed; one kept because {link}, a link of the models directory, names it; none to remove.
+    "models.damaged_removed": {
+        "en": "{path}: damaged copy removed, {size} MB freed",
+        "fr": "{path} : copie endommagée supprimée, {size} Mo libérés",
+    },
+    "models.damaged_linked": {
+        "en": "{path}: damaged copy not removed, the link {link} names it: point that link at another copy first",
+        "fr": "{path} : copie endommagée non supprimée, le lien {link} la désigne : faites d'abord pointer ce "
+        "lien vers une autre copie",
+    },
+    "models.no_damaged": {
+        "en": "no damaged copy to remove under {folder}",
+        "fr": "aucune copie endommagée à supprimer dans {folder}",
     },
     "models.already_active": {
         "en": "{bundle}: already the active model; nothing changed",
@@ -1830,6 +1853,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "or to correct [models] in the configuration.",
         "fr": "Un modèle configuré n'est pas installé. Appelez le technicien pour l'installer (edgescreen models "
         "install) ou pour corriger [models] dans la configuration.",
+    },
+    # The active model's installed copy deleted whole (bundles/manifest.py, InstalledCopyGone).
+    "health.models.gone": {
+        "en": "A model's installed copy is gone from this device. Call the technician to install its signed "
+        "bundle again (edgescreen models install) or to return to the previous model (edgescreen models rollback).",
+        "fr": "La copie installée d'un modèle a disparu de cet appareil. Appelez le technicien pour réinstaller "
+        "son paquet signé (edgescreen models install) ou pour revenir au modèle précédent (edgescreen models "
+        "rollback).",
     },
     "health.models.refused": {
         "en": "A model's bundle fails its check: it was changed, is damaged, or is not signed with a trusted key. "

@@ -8,7 +8,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from firmware_app.app import open_store
-from firmware_app.bundles.install import Switch, exclusive, install_bundle, link_target, rollback
+from firmware_app.bundles.install import (
+    Switch,
+    damaged_copies,
+    exclusive,
+    install_bundle,
+    link_target,
+    remove_damaged_copies,
+    rollback,
+)
 from firmware_app.bundles.keys import generate_key, load_private_key, trusted_keys
 from firmware_app.bundles.manifest import read_manifest, sign_bundle, verify_bundle
 from firmware_app.config import Config
@@ -89,6 +97,23 @@ def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
     with audited(config) as record, exclusive(config.models.directory):
         record(rollback(config.models.directory, args.model_id, keys, config.models.threads))
     return 0
+
+
+def clean_damaged(config: Config) -> int:
+    """``edgescreen models --clean-damaged``: remove the damaged copies repairs kept, saying each, and
+    each kept because a link names it (exit status 1 then). With none, nothing is locked nor made."""
+    directory, language = config.models.directory, config.device.language
+    if not damaged_copies(directory):
+        print(sentence("models.no_damaged", language, folder=str(directory)))
+        return 0
+    with exclusive(directory):
+        cleaned = remove_damaged_copies(directory)
+    for copy, size in cleaned.removed.items():
+        log_event("model.damaged_removed", path=str(copy), size_mb=size)
+        print(sentence("models.damaged_removed", language, path=str(copy), size=size))
+    for copy, link in cleaned.linked.items():
+        print(sentence("models.damaged_linked", language, path=str(copy), link=str(link)))
+    return 1 if cleaned.linked else 0
 
 
 def add_bundle_commands(models: argparse.ArgumentParser) -> None:

@@ -32,7 +32,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from firmware_app.bundles.manifest import STORE, BundleError, Manifest, read_manifest, verify_bundle, version_key
+from firmware_app.bundles.manifest import (
+    STORE,
+    BundleError,
+    Manifest,
+    installed_copy_gone,
+    read_manifest,
+    verify_bundle,
+    version_key,
+)
 from firmware_app.durable import fsync_directory
 from firmware_app.messages import system_reason
 from firmware_app.records.database import RequestRefused
@@ -132,6 +140,32 @@ def damaged_copies(directory: Path) -> dict[Path, int]:
     return {copy: _megabytes(copy) for copy in sorted(store.glob(f"{DAMAGED_PREFIX}*"))} if store.is_dir() else {}
 
 
+@dataclass(frozen=True)
+class Cleaned:
+    """What ``remove_damaged_copies`` did: each copy removed with the MB it freed, each kept with the link
+    that names it."""
+
+    removed: dict[Path, int]
+    linked: dict[Path, Path]
+
+
+def remove_damaged_copies(directory: Path) -> Cleaned:
+    """Remove the damaged copies repairs set aside (``damaged_copies``), the technician having inspected
+    them; under ``exclusive``. They are known by their prefix, which no install gives a copy, and one a
+    link of the models directory names (pointed at by hand) is kept: the active and previous copies
+    always stay, where an ``rm -r`` typed beside them could delete the active one."""
+    named = {link.resolve(): link for link in sorted(directory.iterdir()) if link.is_symlink()}
+    removed, linked = {}, {}
+    for copy, size in damaged_copies(directory).items():
+        if copy.resolve() in named:
+            linked[copy] = named[copy.resolve()]
+        else:
+            shutil.rmtree(copy)
+            removed[copy] = size
+    fsync_directory(directory / STORE)
+    return Cleaned(removed, linked)
+
+
 def _megabytes(bundle: Path) -> int:
     """The bundle's size in whole MB, rounded up: the room its copy needs, or a kept copy takes."""
     return math.ceil(sum(path.stat().st_size for path in bundle.rglob("*") if path.is_file()) / 2**20)
@@ -207,8 +241,15 @@ def exclusive(directory: Path) -> Iterator[None]:
         yield
 
 
-def active_manifest(directory: Path, model_id: str) -> Manifest | None:
+def _active(directory: Path, model_id: str) -> str | None:
+    """Where the active link points, ``None`` when there is none or its copy is gone (deleted whole):
+    a gone copy has nothing to repair nor set aside, and is never made the one to roll back to."""
     target = link_target(directory, model_id)
+    return None if target is None or installed_copy_gone(directory / model_id) else target
+
+
+def active_manifest(directory: Path, model_id: str) -> Manifest | None:
+    target = _active(directory, model_id)
     return None if target is None else read_manifest(directory / target)
 
 
@@ -232,9 +273,10 @@ def install_bundle(
             manifest = verify_bundle(staging, keys, threads)
         except BundleError as error:  # named as the technician gave it, not as its staging copy
             raise BundleError(str(error).replace(str(staging), str(bundle))) from None
-        if _installed_from(link_target(directory, manifest.model_id), manifest):
+        active = _active(directory, manifest.model_id)
+        if _installed_from(active, manifest):
             return _repair(directory, bundle, staging, manifest, keys, threads)
-        current = active_manifest(directory, manifest.model_id)
+        current = None if active is None else read_manifest(directory / active)
         if current is not None and version_key(manifest.version) < version_key(current.version) and not allow_downgrade:
             raise BundleError(
                 f"{bundle}: {manifest.model_id} {manifest.version} is older than the active {current.version}; "
@@ -249,8 +291,7 @@ def install_bundle(
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    previous = link_target(directory, manifest.model_id)
-    links = {} if previous is None else {_previous_name(manifest.model_id): previous}
+    links = {} if active is None else {_previous_name(manifest.model_id): active}
     _switch(
         directory,
         manifest.model_id,
@@ -309,14 +350,19 @@ def _unique(name: str) -> str:
 
 
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:
-    """Make the previous bundle active again (verified first), and the current one the previous."""
+    """Make the previous bundle active again (verified first), and the current one the previous; a current
+    copy that is gone is not: nothing is left to roll back to then."""
     previous = link_target(directory, _previous_name(model_id))
-    current = link_target(directory, model_id)
-    if previous is None or current is None:
+    if previous is None or link_target(directory, model_id) is None:
         raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
     manifest = verify_bundle(directory / previous, keys, threads)
-    current_version = read_manifest(directory / current).version
+    current = _active(directory, model_id)
+    current_version = None if current is None else read_manifest(directory / current).version
+    links = {model_id: previous} if current is None else {_previous_name(model_id): current, model_id: previous}
     full = partial(NoRoomToRollBack.saying, "models.no_room_rollback", model=model_id, folder=str(directory))
-    _switch(directory, model_id, {_previous_name(model_id): current, model_id: previous}, full)
+    _switch(directory, model_id, links, full)
+    if current is None:  # the previous link named what is now active: a second rollback would change nothing
+        (directory / _previous_name(model_id)).unlink()
+        fsync_directory(directory)
     _remove_leftovers(directory, model_id)
     return Switch("rollback", model_id, manifest.version, manifest.digest, current_version)

@@ -61,6 +61,11 @@ class BundleError(ModelError):
     """A model bundle is refused; the message is one sentence that names the bundle and what is wrong."""
 
 
+class InstalledCopyGone(BundleError):
+    """The active link names a copy in the install's store that is gone, deleted whole: not a model never
+    installed (``ModelMissing``: install it or correct ``[models]``) but one to install again or roll back."""
+
+
 @dataclass(frozen=True)
 class Manifest:
     model_id: str
@@ -285,6 +290,13 @@ def is_signed_bundle(model_dir: Path) -> bool:
     return (model_dir / MANIFEST_FILE).is_file()
 
 
+def held_to_signature(model_dir: Path) -> bool:
+    """Whether the screening loads the folder only as a verified signed bundle: one with its manifest, and
+    any copy an install made, its manifest removed too (refused then, ``load_installed``), never a bare
+    development folder, which loads unsigned: what ``edgescreen models --json`` calls signed."""
+    return is_signed_bundle(model_dir) or _is_installed_copy(model_dir)
+
+
 def load_installed(model_dir: Path, keys_dir: Path, threads: int) -> TriageModel:
     """The model of a configured folder, verified as it is about to triage: a signed bundle in full,
     as when it was installed, every time it is loaded, so an edited card (a threshold moved), a
@@ -292,6 +304,12 @@ def load_installed(model_dir: Path, keys_dir: Path, threads: int) -> TriageModel
     by ``doctor``; a bare model folder (a development build, no manifest) against its card only, and
     named unsigned wherever models are listed (``installed_name``). A copy an install made is never
     bare: without its manifest it is refused, or removing the manifest would skip the verification."""
+    if installed_copy_gone(model_dir):
+        raise InstalledCopyGone(
+            f"{model_dir}: the copy its install made ({model_dir.resolve()}) is gone: install its signed bundle "
+            f"again (edgescreen models install), or return to the previous one (edgescreen models rollback "
+            f"{model_dir.name})"
+        )
     if is_signed_bundle(model_dir):
         return _verified(model_dir, trusted_keys(keys_dir), threads)[1]
     if _is_installed_copy(model_dir):
@@ -306,7 +324,17 @@ def load_installed(model_dir: Path, keys_dir: Path, threads: int) -> TriageModel
 def _is_installed_copy(model_dir: Path) -> bool:
     """Whether the folder is in an install's store (the active link's target, or the store named
     directly): only a development build's own folder is ever bare."""
-    return model_dir.is_dir() and model_dir.resolve().parent.name == STORE
+    return model_dir.is_dir() and _in_store(model_dir)
+
+
+def installed_copy_gone(model_dir: Path) -> bool:
+    """Whether the folder is an install's link to a copy in its store that is gone: a model installed
+    then deleted, whose remedies (install it again, roll back) are not a missing model's."""
+    return model_dir.is_symlink() and not model_dir.exists() and _in_store(model_dir)
+
+
+def _in_store(model_dir: Path) -> bool:
+    return model_dir.resolve().parent.name == STORE
 
 
 # The state word of ``installed_name``, English; a screen says it in the nurse's language (wording.py).

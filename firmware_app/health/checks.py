@@ -23,7 +23,7 @@ from cryptography import x509
 from edgescreen_wire.client_identity import common_name
 from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
 from firmware_app.bundles.keys import KeyFileError
-from firmware_app.bundles.manifest import BundleError
+from firmware_app.bundles.manifest import BundleError, InstalledCopyGone
 from firmware_app.calibration.profile import ProfileError, ProfileMissing, ProfileOfAnotherDevice, device_profile
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.config import AppConfig, DeviceConfig, QualityConfig, SyncConfig
@@ -100,8 +100,8 @@ def _check(name: str, level: Level, variant: str | None = None, **values: Any) -
 def _model_failure(error: Exception) -> str | None:
     """The ``health.models`` variant for a model refused with ``error``: each sends the technician to
     another remedy (install the runtime, mend the trusted keys, install the model, reinstall its signed
-    bundle, correct ``[models]``) or, for a model that failed while running on a photo, to use the photo again; the
-    model's own words go to the log."""
+    bundle, reinstall or roll back a copy gone, correct ``[models]``) or, for a model that failed while running on a
+    photo, to use the photo again; the model's own words go to the log."""
     if isinstance(error, ModelRunFailed):
         return "failed"
     if isinstance(error, RuntimeMissing):  # no model runs, whichever is installed: no reinstall mends it
@@ -112,6 +112,8 @@ def _model_failure(error: Exception) -> str | None:
         return "missing"
     if isinstance(error, WrongModality):
         return "wrong"
+    if isinstance(error, InstalledCopyGone):  # installed, then deleted: not a model to install for the first time
+        return "gone"
     if isinstance(error, BundleError):
         return "refused"
     return None

@@ -21,7 +21,7 @@ from firmware_app.app import ModelShelf
 from firmware_app.bundles import install
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
-from firmware_app.bundles.manifest import BundleError, verify_bundle
+from firmware_app.bundles.manifest import BundleError, InstalledCopyGone, verify_bundle
 from firmware_app.config import load_config
 from firmware_app.inference.model import TriageModel
 from firmware_app.messages import message, sentence
@@ -355,6 +355,94 @@ def test_an_installed_copy_without_its_manifest_is_refused_not_loaded_unsigned(t
     assert doctor(config)[1]["models"]["level"] == "green"
 
 
+def test_models_json_says_an_installed_copy_without_its_manifest_is_held_to_its_signature_and_refused(device):
+    """``models --json`` said ``"signed": false`` of an installed copy whose manifest.json was removed, as of a
+    development build that loads unsigned, while the device refuses it and the listing says NOT VERIFIED:
+    an install's copy is held to its signature, so it is said signed, not verified, and why."""
+    directory, _key, _trusted, first, config = device
+    installed = directory / "installed"
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    (installed / "melanoma" / "manifest.json").unlink()
+
+    listed = edgescreen("models", config=config)
+    (line,) = [line for line in listed.stdout.splitlines() if line.startswith("melanoma ")]
+    refused = line.removeprefix(f"melanoma  {message('models.not_verified', 'en')}  ")
+    assert refused != line and "has no manifest.json" in refused, line
+    summaries = [json.loads(line) for line in edgescreen("models", "--json", config=config).stdout.splitlines()]
+    (summary,) = [summary for summary in summaries if summary["id"] == "melanoma"]
+    folder = str(installed / "melanoma")
+    expected = {"id": "melanoma", "directory": folder, "signed": True, "verified": False, "error": refused}
+    assert summary == expected  # on main: "signed": false
+
+
+def _delete_the_active_copy(installed: Path, model_id: str) -> Path:
+    """Delete the store copy the active link names, whole (a technician's ``rm -r`` of the wrong
+    folder, a card restored without it): the link is left naming nothing."""
+    copy = installed / os.readlink(installed / model_id)
+    shutil.rmtree(copy)
+    return copy
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_active_model_whose_installed_copy_is_gone_is_refused_with_what_to_do(tmp_path, retina_jpeg, language):
+    """The active link naming a store copy that was deleted read as no model installed: ``models``, doctor
+    and the screening said to install it or to correct [models], though both were right. Each now says
+    the installed copy is gone, and to install its signed bundle again or roll back; the modality
+    refuses to screen, the other one still screens."""
+    config = in_language(device_config(tmp_path, MODELS_DIR / "trusted-keys"), language)
+    installed = tmp_path / "installed"
+    for bundle in (MODELS_DIR / "dr-referable", MODELS_DIR / "melanoma"):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    copy = _delete_the_active_copy(installed, "dr-referable")
+    remedy = message("health.models.gone", language)
+
+    listed = edgescreen("models", config=config)
+    name = message("modality.fundus", language)
+    folder = str(installed / "dr-referable")
+    said = sentence("models.gone", language, modality="fundus", name=name, folder=folder, copy=str(copy), remedy=remedy)
+    assert listed.returncode == 1 and "Traceback" not in listed.stderr, listed.stderr
+    assert listed.stdout.splitlines()[1:] == [said], listed.stdout  # on main: NOT INSTALLED, "holds no model"
+    assert listed.stdout.startswith("melanoma ")
+    as_json = edgescreen("models", "--json", config=config)
+    assert as_json.returncode == 1 and as_json.stderr.endswith(f"{said}\n"), as_json.stderr
+    _, checks, _ = doctor(config)
+    assert checks["models"]["level"] == "red" and checks["models"]["message"] == remedy
+    assert "is gone" in checks["models"]["values"]["error"]
+    run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), config=config)
+    assert run.returncode == 3 and run.stderr.splitlines()[-1] == f"edgescreen: {remedy}", run.stderr
+    shelf = ModelShelf(load_config(str(config)))
+    with pytest.raises(InstalledCopyGone, match=re.escape(f"{folder}: the copy its install made ({copy}) is gone")):
+        shelf("fundus")
+    assert shelf("dermoscopy").card.id == "melanoma"
+
+
+@pytest.mark.parametrize("remedy", ["install", "rollback"])
+def test_either_remedy_said_for_an_active_copy_that_is_gone_makes_a_model_active(device, remedy):
+    """Installing the bundle again stopped with a FileNotFoundError traceback after switching the link (its
+    repair set aside a damaged copy there was no more), and a rollback was refused, the gone copy's
+    manifest unreadable. Either now makes a verified copy active; what was gone is never named previous."""
+    directory, key, trusted, first, config = device
+    installed = directory / "installed"
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    for bundle in (first, second):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    _delete_the_active_copy(installed, "melanoma")
+
+    arguments = ("install", str(second)) if remedy == "install" else ("rollback", "melanoma")
+    run = edgescreen("models", *arguments, config=config)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr  # on main: a traceback, or 3
+    version = "1.1.0" if remedy == "install" else "1.0.0"
+    said = {"model": "melanoma", "version": version, "was": message("models.no_previous", "en")}
+    assert run.stdout == f"{sentence(f'models.switched.{remedy}', 'en', **said)}\n"
+    assert verify_bundle(installed / "melanoma", trusted_keys(trusted), threads=1).version == version
+    previous = installed / ".melanoma.previous"
+    if remedy == "install":  # the previous bundle is still the one to roll back to
+        assert verify_bundle(previous, trusted_keys(trusted), threads=1).version == "1.0.0"
+    else:
+        assert not previous.exists() and not previous.is_symlink()
+    assert [(c["action"], c["previous_version"]) for c in model_changes(directory)][2:] == [(remedy, None)]
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_bundle_that_cannot_be_copied_names_its_first_failing_file_and_leaves_nothing(device, language):
     """A file the copy could not read (here a link to nothing, as a stick's unreadable file is) printed
@@ -467,3 +555,39 @@ def test_models_lists_the_damaged_copies_kept_with_their_size_and_how_to_remove_
     assert said in as_json.stderr.splitlines() and str(kept) not in as_json.stdout
     shutil.rmtree(kept)
     assert str(kept) not in edgescreen("models", config=config).stdout
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_models_clean_damaged_removes_the_damaged_copies_and_never_a_copy_a_link_names(device, language):
+    """A damaged copy was removed by hand, ``rm -r`` of a path in the store beside the active and previous
+    copies, where one slip deletes the active copy. ``models --clean-damaged`` removes the damaged copies
+    alone, under the installs' lock, and keeps one a link names (here the previous link, pointed at it by
+    hand), saying which link: the active and previous copies always stay."""
+    directory, key, trusted, first, config = device
+    in_language(config, language)
+    installed, keys = directory / "installed", trusted_keys(trusted)
+    none = edgescreen("models", "--clean-damaged", config=config)
+    assert none.returncode == 0, none.stderr  # on main: an unknown argument, 2
+    assert none.stdout == f"{sentence('models.no_damaged', language, folder=str(installed))}\n"
+    assert not installed.exists()  # nothing to clean: no lock taken, no folder made
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    install.install_bundle(first, installed, keys, threads=1)
+    install.install_bundle(second, installed, keys, threads=1)
+    for _ in range(2):
+        (installed / "melanoma" / "manifest.json").unlink()
+        install.install_bundle(second, installed, keys, threads=1)
+    (removed, size), (linked, _) = install.damaged_copies(installed).items()
+    previous = installed / ".melanoma.previous"
+    before = os.readlink(previous)
+    os.unlink(previous)
+    os.symlink(os.path.relpath(linked, installed), previous)
+
+    run = edgescreen("models", "--clean-damaged", config=config)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.splitlines() == [
+        sentence("models.damaged_removed", language, path=str(removed), size=size),
+        sentence("models.damaged_linked", language, path=str(linked), link=str(previous)),
+    ]
+    assert not removed.exists() and linked.is_dir()
+    assert verify_bundle(installed / "melanoma", keys, threads=1).version == "1.1.0"
+    assert verify_bundle(installed / before, keys, threads=1).version == "1.0.0"
