@@ -8,7 +8,9 @@ kept apart (README, "Backup"). A restore refuses anything that would lose data o
 read afterwards: an existing database, a damaged backup, a broken audit chain, another key; and
 a backup of another device (or site) unless this device is told it replaces that one. A photo whose
 sealed bytes changed on a worn card refuses nothing: the backup and the restore name it, and every
-other screening comes back (refusing the whole backup for one photo would lose them all).
+other screening comes back (refusing the whole backup for one photo would lose them all). A backup
+holds the patients erased after it was taken: its restore erases them again, from the ledger of the
+erasures this device made (records/erasure_ledger.py).
 """
 
 from __future__ import annotations
@@ -35,12 +37,20 @@ from firmware_app.records.database import (
     transaction,
 )
 from firmware_app.records.erased_pages import pay_checkpoint
+from firmware_app.records.erasure_ledger import ErasureEntry, ledger_path, read_ledger
 from firmware_app.records.identity import Identity, made_under
 from firmware_app.records.open_visits import close_lost_visits
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.sealed_values import photos_that_do_not_open
 from firmware_app.records.sealing import Sealer
-from firmware_app.records.store import KEY_CHECK, LEGACY_KEY_FINGERPRINT, Records, ScreeningStore
+from firmware_app.records.store import (
+    KEY_CHECK,
+    LEGACY_KEY_FINGERPRINT,
+    Erasure,
+    OutboxLimits,
+    Records,
+    ScreeningStore,
+)
 from firmware_app.records.witness import (
     Witness,
     current,
@@ -74,6 +84,8 @@ class BackupSummary:
     damaged_photos: tuple[str, ...] = ()
     # Screenings the device's witness counted that the restored records do not hold (records/witness.py).
     not_restored: int = 0
+    # The erasures made after the backup was taken that the restore made again (records/erasure_ledger.py).
+    erased_again: tuple[Erasure, ...] = ()
 
 
 def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
@@ -242,14 +254,18 @@ def restore(
 ) -> BackupSummary:
     """Restore a backup as ``database`` once it proved whole, was made under this device's ids
     ``here`` (or the device it is ``replacing``), and every image in it opened with ``key_file``'s
-    key; until then it sits beside, under a name nothing opens. A mistyped path is said first: the
-    technician told to put the key back would learn only then that the file was never there."""
+    key; until then it sits beside, under a name nothing opens. The erasures this device made after
+    the backup was taken are made again in it (its ledger, records/erasure_ledger.py), whichever device
+    made the backup: a result id names one screening, so an erasure of other records erases nothing. A
+    mistyped path is said first: the technician told to put the key back would learn only then that the
+    file was never there."""
     if not backup_file.is_file():
         raise RequestRefused.saying("refused.restore_no_backup", path=str(backup_file))
     if present := [path.name for path in database_files(database) if path.exists()]:
         raise RequestRefused.saying("refused.restore_records_exist", path=str(database), files=", ".join(present))
     if not key_file.is_file():
         raise RequestRefused.saying("refused.restore_no_key", file=str(key_file))
+    ledger = _erasures_made_here(database)
     source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         screenings, images, events = _check(backup_file, source)
@@ -269,7 +285,9 @@ def restore(
         records = Records(staged, key_file, identity=here)  # refuses a key the records were not sealed with
         try:
             damaged = _results_of(_photos_opened_with(records, untested))
-            taken_at, not_restored, witness = _record_the_restore(records, screenings, damaged, witnessed_before)
+            taken_at, not_restored, erased_again, witness = _record_the_restore(
+                records, screenings, damaged, witnessed_before, ledger
+            )
             close_lost_visits(records, RESTORED)  # after: the backup's newest event dates it
         finally:
             records.close()
@@ -280,30 +298,56 @@ def restore(
     os.rename(staged, database)
     fsync_directory(database.parent)
     _replace_witness(witness_path(database), witness)
-    return BackupSummary(database, screenings, images, events + 1, taken_at, made_by or here, damaged, not_restored)
+    events += len(erased_again) + 1
+    return BackupSummary(
+        database, screenings, images, events, taken_at, made_by or here, damaged, not_restored, erased_again
+    )
+
+
+def _erasures_made_here(database: Path) -> list[ErasureEntry]:
+    """This device's ledger of its erasures, beside the ``database`` to restore. One that cannot be
+    read refuses the restore: it would bring back, unsaid, every patient erased since the backup."""
+    path = ledger_path(database)
+    try:
+        return read_ledger(path)
+    except OSError as error:
+        raise RecordsError(
+            f"{path}: the erasures to make again in the restored records cannot be read ({error.strerror or error}); "
+            "without them, the patients erased since the backup would come back. Nothing was restored"
+        ) from error
 
 
 def _record_the_restore(
-    records: Records, screenings: int, damaged_photos: tuple[str, ...], witnessed_before: Witness | None
-) -> tuple[str, int, Witness]:
-    """The restore in the audit log (with when the backup was taken, the results whose photo came
-    back damaged, and how many screenings the device's witness counted that the backup does not
-    hold), and the backed-up device's sync state cleared. Returns when the backup was taken: the
+    records: Records,
+    screenings: int,
+    damaged_photos: tuple[str, ...],
+    witnessed_before: Witness | None,
+    ledger: list[ErasureEntry],
+) -> tuple[str, int, tuple[Erasure, ...], Witness]:
+    """The erasures of ``ledger`` made after the backup made again, then the restore in the audit log
+    (with when the backup was taken, the results whose photo came back damaged, how many screenings
+    the device's witness counted that the backup does not hold, and the erasures made again and their
+    results), and the backed-up device's sync state cleared. Returns when the backup was taken: the
     date of its newest audit event, by the old device's clock, which is only as true as that clock
-    was (records/clock.py); that count; and the restored records' witness."""
+    was (records/clock.py), read before the erasures add theirs; that count; those erasures; and the
+    restored records' witness."""
     taken_at = records.connection.execute("SELECT max(at) FROM audit").fetchone()[0]
+    erased_again = tuple(ScreeningStore(records, 0, OutboxLimits()).erase_again(ledger))
     Outbox(records).forget_connection(f"restored from a backup whose newest event is dated {taken_at}")
     with transaction(records.connection):
         details = {"backup_taken_at": taken_at, "screenings": screenings}
         if damaged_photos:
             details["damaged_photos"] = list(damaged_photos)
+        if erased_again:
+            details["erasures_applied"] = len(erased_again)
+            details["erased_again"] = [result_id for erasure in erased_again for result_id in erasure.result_ids]
         before = witnessed_before.screenings if witnessed_before else 0
         not_restored = max(0, before - screenings_recorded(records.connection))
         if not_restored:
             details["screenings_not_restored"] = not_restored
         append_event(records.connection, "restore", details, records.clock())
         witness = current(records.connection)
-    return taken_at, not_restored, witness
+    return taken_at, not_restored, erased_again, witness
 
 
 def _replace_witness(path: Path, witness: Witness) -> None:

@@ -79,6 +79,9 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
         print(_summary("restore.done", summary, language) + message("restore.every_photo_opens", language))
     if summary.not_restored:
         print(sentence("restore.not_restored", language, count=summary.not_restored))
+    if erased := summary.erased_again:
+        results = sentence("count.screenings", language, count=sum(erasure.results for erasure in erased))
+        print(sentence("restore.erasures_applied", language, count=len(erased), screenings=results))
     # Dated as every line the device says is: its local time, the month in words (never ISO, UTC).
     taken_at = readable_date(summary.taken_at, language)  # a restore's always is: the backup's own event
     print(sentence("restore.newest", language, taken_at=taken_at, device=owner.device))

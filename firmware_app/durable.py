@@ -44,18 +44,41 @@ def create_durably(path: Path, data: bytes, permissions: int = 0o644) -> None:
 
 
 def _write_file(path: Path, data: bytes, mode: int, permissions: int) -> None:
-    """Open ``path`` with ``mode`` added to creating it (with ``permissions``), write all of ``data``,
-    flush. A write is repeated until all is written: with less room than ``data`` the kernel writes what
-    fits and returns the shorter count, and only the next write says the disk is full; then the part
-    written is removed."""
+    """Open ``path`` with ``mode`` added to creating it (with ``permissions``), write all of ``data``
+    (``_write_all``), flush; the part written is removed when the disk cannot take it all."""
     descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | mode, permissions)
     try:
-        written = 0
-        while written < len(data):
-            written += os.write(descriptor, data[written:])
-        os.fsync(descriptor)
+        _write_all(descriptor, data)
     except OSError:
         path.unlink()
         raise
     finally:
         os.close(descriptor)
+
+
+def append_durably(path: Path, data: bytes, permissions: int = 0o600) -> None:
+    """Add ``data`` at the end of ``path`` (created with ``permissions`` when missing), for good: the
+    file flushed, and its folder when the file is new. What the disk cannot take whole is cut off
+    again, so the bytes there before stay as they were, nothing half-added after them."""
+    new = not path.exists()
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, permissions)
+    try:
+        size = os.fstat(descriptor).st_size
+        try:
+            _write_all(descriptor, data)
+        except OSError:
+            os.ftruncate(descriptor, size)
+            raise
+    finally:
+        os.close(descriptor)
+    if new:
+        fsync_directory(path.parent)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Write all of ``data``, then flush: with less room than ``data`` the kernel writes what fits and
+    returns the shorter count, and only the next write says the disk is full."""
+    written = 0
+    while written < len(data):
+        written += os.write(descriptor, data[written:])
+    os.fsync(descriptor)

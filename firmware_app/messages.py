@@ -540,17 +540,33 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{count} dépistages enregistrés par cet appareil ne sont pas dans cette sauvegarde (son témoin les "
         "a comptés ; l'événement d'audit de la restauration le dit aussi).",
     },
+    # The erasures of this device's ledger (records/erasure_ledger.py) the restored backup still held.
+    "restore.erasures_applied.one": {
+        "en": "{count} erasure made after this backup was taken was applied again: {screenings} of the backup "
+        "erased (the restore's audit event names them by their ids).",
+        "fr": "{count} suppression faite après cette sauvegarde a été appliquée à nouveau : {screenings} de la "
+        "sauvegarde supprimés (l'événement d'audit de la restauration les nomme par leurs identifiants).",
+    },
+    "restore.erasures_applied.other": {
+        "en": "{count} erasures made after this backup was taken were applied again: {screenings} of the backup "
+        "erased (the restore's audit event names them by their ids).",
+        "fr": "{count} suppressions faites après cette sauvegarde ont été appliquées à nouveau : {screenings} de "
+        "la sauvegarde supprimés (l'événement d'audit de la restauration les nomme par leurs identifiants).",
+    },
     "restore.newest": {
         "en": "The backup's newest event is dated {taken_at} by the old device's clock (wrong if that clock was "
         "not set): nothing recorded after it is here. Screenings made since are lost with the old records; "
         "specialists' verdicts the device received since come back once the station's administrator runs "
-        "`edgescreen-review devices resend-verdicts {device}`; and a patient erased since is back: erase them "
-        "again.",
+        "`edgescreen-review devices resend-verdicts {device}`; and a patient erased since is erased again only "
+        "if the ledger of erasures beside these records names them (README, Backup and restore): one erased on "
+        "another device or card is back, erase them again.",
         "fr": "L'événement le plus récent de la sauvegarde est daté du {taken_at} par l'horloge de l'ancien "
         "appareil (fausse si elle n'était pas réglée) : rien de ce qui a été enregistré après n'est ici. Les "
         "dépistages faits depuis sont perdus avec les anciens dossiers ; les avis des spécialistes reçus depuis "
         "reviennent dès que l'administrateur de la station lance `edgescreen-review devices resend-verdicts "
-        "{device}` ; et un patient supprimé depuis est de retour : supprimez-le à nouveau.",
+        "{device}` ; et un patient supprimé depuis n'est supprimé à nouveau que si le registre des suppressions "
+        "à côté de ces dossiers le nomme (README, Backup and restore) : un patient supprimé sur un autre appareil "
+        "ou une autre carte est de retour, supprimez-le à nouveau.",
     },
     # A device and its site, as a sentence names them (records/identity.py).
     "identity.at": {"en": "{device} at {site}", "fr": "{device} du site {site}"},

@@ -6,9 +6,9 @@ then removed. Every sealed value (patient references, notes, photos), wherever a
 (the records' freed pages, an old WAL, a backup on a USB drive), is then unreadable for good, even
 if the steps after it are cut short. ``rm`` alone frees the key's blocks with the key still in them:
 a copy of the card found it in 0.4 s. Then every file in the records' folder (the records, their
-WAL and shared memory, a restore's staged copy, backups and old records a technician put there)
-is overwritten with zeros in place, flushed and removed; the installed models, which identify
-nobody, stay, so a re-assigned device still starts.
+WAL and shared memory, their witness and ledger of erasures, a restore's staged copy, backups and old
+records a technician put there) is overwritten with zeros in place, flushed and removed; the
+installed models, which identify nobody, stay, so a re-assigned device still starts.
 
 What no program can promise on flash: an SD card or an SSD maps each write to fresh cells
 (wear-levelling) and keeps the old ones until it reuses them, and a copy-on-write or log-structured

@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from edgescreen_wire.erasure import parse_erasure
 from firmware_app.backup import COPIES, backup, last_backup
 from firmware_app.file_system import largest_file
 from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
-from firmware_app.records.database import RequestRefused
+from firmware_app.records.database import RequestRefused, database_files
 from firmware_app.records.open_visits import close_lost_visits, visit_recorded, visit_started
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
@@ -40,6 +41,7 @@ from tests.records.kit import (
     small_photo,
     write_config,
 )
+from tests.records.test_erasure_requests import patient_screenings
 from tests.records.test_erasure_under_a_reader import erased_values
 from tests.records.test_key_check import legacy_fingerprint
 from tests.records.test_store import pieces
@@ -684,3 +686,91 @@ def test_an_erasure_that_matched_no_patient_does_not_make_the_backup_copy_again(
         store.records.close()
     assert [run.returncode for run in mistyped] == [2]  # one copy, one mistyped erasure during it
     assert summary.screenings == len(recorded) and backups_audited(directory) == 1
+
+
+def _sent(store, result_ids: list[str]) -> None:
+    """``result_ids`` handed to the broker and acknowledged, as the sync worker marks them; the rest left unsent."""
+    outbox = Outbox(store.records)
+    claimed = {row.result_id: row.seq for row in outbox.claim(0, 100)}
+    outbox.mark_sent([claimed[result_id] for result_id in result_ids])
+    outbox.release([seq for result_id, seq in claimed.items() if result_id not in result_ids])
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_restore_erases_again_the_patients_erased_after_its_backup_was_taken(tmp_path, device, language):
+    """Patient P screened, backed up, erased (``edgescreen erase``), a result erased on the station's
+    notice, the records lost, the backup restored: P and the station's result came back, silently (the
+    patient's erasure, their right, undone by the technician's restore). The erasures this device made
+    after the backup are made again, the station asked again for P's results it may hold (sent before the
+    backup or after it), the restore's audit event names them, and the technician is told how many."""
+    directory, config, recorded = device
+    in_language(config, language)
+    store = open_store(directory)
+    sent_before, sent_after, unsent = patient_screenings(store, small_photo(), "MRN-P", 3)
+    kept = patient_screenings(store, small_photo(), "MRN-Q", 1)
+    _sent(store, [sent_before])
+    store.records.close()
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    store = open_store(directory)
+    _sent(store, [sent_after])
+    by_the_station = recorded[0]
+    assert store.erase_erased_at_the_station([by_the_station]).results == 1
+    store.records.close()
+    erased = edgescreen("erase", "--patient", "MRN-P", config=config)
+    assert erased.returncode == 0, erased.stderr
+    for path in database_files(directory / "records.sqlite3"):  # the records lost; their key is kept apart
+        path.unlink(missing_ok=True)
+
+    restored = edgescreen("restore", str(tmp_path / "b"), config=config)
+    assert restored.returncode == 0, restored.stderr
+    applied = sentence(
+        "restore.erasures_applied", language, count=2, screenings=sentence("count.screenings", language, count=4)
+    )
+    assert applied in restored.stdout.splitlines(), restored.stdout  # on main: P and the station's result back
+    store = open_store(directory)
+    db = store.records.connection
+    assert {row[0] for row in db.execute("SELECT result_id FROM screening")} == set(recorded[1:] + kept)
+    waiting, altered = Outbox(store.records).erasures_to_send()
+    asked = sorted(result_id for row in waiting for result_id in parse_erasure(row.payload).result_ids)
+    assert (asked, altered) == (sorted([sent_before, sent_after]), 0)
+    kind, details = db.execute("SELECT kind, details FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    restore_event = json.loads(details)
+    assert kind == "restore" and restore_event["erasures_applied"] == 2
+    assert sorted(restore_event["erased_again"]) == sorted([by_the_station, sent_before, sent_after, unsent])
+    assert "MRN-P" not in details
+    store.records.close()
+    assert edgescreen("audit", "verify", config=config).returncode == 0
+    again = edgescreen("erase", "--patient", "MRN-P", config=config)  # nothing of P is left to match
+    assert again.returncode == 2, again.stdout
+
+
+def test_a_restore_whose_ledger_of_erasures_cannot_be_read_restores_nothing(tmp_path, device):
+    """Without it, every patient erased since the backup would come back, and nothing would say so."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    for path in database_files(directory / "records.sqlite3"):
+        path.unlink(missing_ok=True)
+    (directory / "records.sqlite3.erasures").mkdir()  # not a file: it cannot be read
+    refused = edgescreen("restore", str(tmp_path / "b"), config=config)
+    assert refused.returncode == 5 and "erasures to make again in the restored records cannot be read" in refused.stderr
+    assert "Nothing was restored" in refused.stderr and not (directory / "records.sqlite3").exists()
+
+
+def test_a_replacement_given_the_old_devices_ledger_makes_its_erasures_again(tmp_path, device):
+    """A replacement knows only its own erasures; the old device's ledger, copied from its card beside
+    the records (README, Backup and restore), makes again those it made after its backup."""
+    directory, config, recorded = device
+    store = open_store(directory)
+    erased = patient_screenings(store, small_photo(), "MRN-P", 2)
+    store.records.close()
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    assert edgescreen("erase", "--patient", "MRN-P", config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    target_config.write_text(target_config.read_text().replace(f'id = "{DEVICE.id}"', 'id = "cam-03"'))
+    shutil.copy2(directory / "records.sqlite3.erasures", target / "records.sqlite3.erasures")
+    replaced = edgescreen("restore", str(tmp_path / "b"), "--replacing", DEVICE.id, config=target_config)
+    assert replaced.returncode == 0, replaced.stderr
+    screenings = sentence("count.screenings", "en", count=len(erased))
+    assert sentence("restore.erasures_applied", "en", count=1, screenings=screenings) in replaced.stdout
+    with sqlite3.connect(target / "records.sqlite3") as db:
+        assert sorted(row[0] for row in db.execute("SELECT result_id FROM screening")) == sorted(recorded)

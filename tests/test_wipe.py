@@ -54,6 +54,8 @@ def send_all(store) -> None:
 
 def test_wipe_overwrites_the_key_in_place_then_removes_everything_but_the_models(tmp_path, monkeypatch, capsys):
     state, store, config = device(tmp_path)
+    record_one(store, small_photo(), sample_record(ScreeningContext(patient_ref="MRN-9-ERASED")))
+    store.erase_patient("MRN-9-ERASED")  # in the ledger a restore makes it again from (records/erasure_ledger.py)
     key = state / "records.key"
     old_key = key.read_bytes()
     overwritten: dict[str, bytes] = {}
@@ -73,6 +75,7 @@ def test_wipe_overwrites_the_key_in_place_then_removes_everything_but_the_models
     assert len(overwritten["records.key"]) == 32 and overwritten["records.key"] != old_key
     assert set(overwritten["records.sqlite3"]) == {0}
     assert set(overwritten["records-2026-06-01.sqlite3"]) == {0}
+    assert set(overwritten["records.sqlite3.erasures"]) == {0}
     left = sorted(str(path.relative_to(state)) for path in state.rglob("*"))
     assert left == ["models", "models/dr-referable", "models/dr-referable/model.tflite"]
 

@@ -59,6 +59,7 @@ from firmware_app.records.database import (
     write_meta,
 )
 from firmware_app.records.erased_pages import Unpaid, owe_checkpoint, pay_checkpoint
+from firmware_app.records.erasure_ledger import ErasureEntry, ledger_path, note_erasure
 from firmware_app.records.erasure_outbox import queue_erasure
 from firmware_app.records.export_mark import marked
 from firmware_app.records.identity import Identity, note_identity, recorded_identity
@@ -312,6 +313,8 @@ class Records:
         self.connection = open_database(database, read_only, alone)
         # What the records committed, kept outside them (records/witness.py); only writers write it.
         self.witness = WitnessKeeper(witness_path(database))
+        # The erasures a restore of a backup taken before them makes again (records/erasure_ledger.py).
+        self.erasures = ledger_path(database)
         if read_only:
             self.sealer: Sealer | KeyUnavailable = KeyUnavailable(f"{database}: opened to read only, nothing unsealed")
             return
@@ -994,6 +997,7 @@ class ScreeningStore:
         with transaction(self._db):
             search = self.search_patient(reference)
             erasure = self._erase(list(search.result_ids), ask_the_station=True)
+            self._in_the_ledger(erasure, by_the_station=False)
             exported = exports(self._db, search.result_ids)
             erasure = replace(erasure, close=search.close, unreadable_references=search.unreadable, exported=exported)
             witnessed = current(self._db)
@@ -1006,21 +1010,48 @@ class ScreeningStore:
         not asked to erase them (it did), and the audit says it was the station's erasure. Nothing held:
         nothing written."""
         with transaction(self._db):
-            marks = ",".join("?" * len(result_ids))
-            held = self._db.execute(
-                f"SELECT result_id FROM screening WHERE result_id IN ({marks}) ORDER BY recorded_at", list(result_ids)
-            )
-            matched = [row[0] for row in held]
+            matched = self._held(result_ids)
             if not matched:
                 return Erasure(0, 0, 0)
             erasure = self._erase(matched, ask_the_station=False)
+            self._in_the_ledger(erasure, by_the_station=True)
             witnessed = current(self._db)
         return self._erased(erasure, witnessed)
 
-    def _erase(self, matched: list[str], ask_the_station: bool) -> Erasure:
+    def erase_again(self, ledger: Sequence[ErasureEntry]) -> list[Erasure]:
+        """Make again, in one transaction, the erasures of ``ledger`` (records/erasure_ledger.py) whose
+        results these records hold: records restored from a backup taken before them. Each is audited
+        as it was first (the station's, by its notice, named so), and the station is asked again for
+        every result of a nurse's erasure it may hold: those it was asked for then (some sent after the
+        backup, which these records take for unsent) and those these records know were sent. Asked
+        twice, it erases once: a result it erased already is done (its tombstone), one it never had is
+        named unknown (review_station/erasure.py). The ledger holds them already: nothing is added."""
+        with transaction(self._db):
+            return [
+                self._erase(held, not entry.by_the_station, entry.at_the_station)
+                for entry in ledger
+                if (held := self._held(entry.result_ids))
+            ]
+
+    def _held(self, result_ids: Sequence[str]) -> list[str]:
+        """Those of ``result_ids`` these records hold, oldest first."""
+        marks = ",".join("?" * len(result_ids))
+        held = self._db.execute(
+            f"SELECT result_id FROM screening WHERE result_id IN ({marks}) ORDER BY recorded_at", list(result_ids)
+        )
+        return [row[0] for row in held]
+
+    def _in_the_ledger(self, erasure: Erasure, by_the_station: bool) -> None:
+        """The erasure in the ledger a restore reads, flushed before the erasure's commit."""
+        if erasure.result_ids:
+            entry = ErasureEntry(erasure.result_ids, erasure.at_the_station, by_the_station)
+            note_erasure(self.records.erasures, entry)
+
+    def _erase(self, matched: list[str], ask_the_station: bool, asked_before: Sequence[str] = ()) -> Erasure:
         """Delete these results with their images, reviews and queued payloads in the caller's
         transaction, and audit it by their random ids; with ``ask_the_station``, queue the request that
-        the review station erase those it may hold, else (the station's own erasure) name it as whose."""
+        the review station erase those it may hold (and those of them it was asked for ``asked_before``,
+        by the erasure a restore makes again), else (the station's own erasure) name it as whose."""
         marks = ",".join("?" * len(matched))
         images = self._db.execute(f"SELECT count(*) FROM image WHERE result_id IN ({marks})", matched).fetchone()[0]
         # The sync worker claims rows in its own write transaction before publishing them, so none
@@ -1041,7 +1072,7 @@ class ScreeningStore:
                 f"result_id IN (SELECT result_id FROM outbox WHERE {IN_FLIGHT} OR sent_at IS NOT NULL))",
                 matched,
             )
-            at_the_station = tuple(sorted(row[0] for row in sent))
+            at_the_station = tuple(sorted({row[0] for row in sent} | (set(asked_before) & set(matched))))
             # The station is asked to erase its copies in this transaction: never one without the other.
             queue_erasure(self._db, at_the_station, self.records.clock())
         self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)

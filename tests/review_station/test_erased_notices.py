@@ -21,6 +21,7 @@ from edgescreen_wire.topics import ERASED, device_topic
 from edgescreen_wire.verdict_signature import read_private_key
 from firmware_app.backup import backup, restore
 from firmware_app.records.database import database_files
+from firmware_app.records.erasure_ledger import ledger_path
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
@@ -92,9 +93,10 @@ def test_a_patient_erased_then_restored_from_a_backup_is_erased_again_by_the_sta
         assert store.erase_patient("MRN-5").at_the_station == (erased,)
         wait_until(lambda: counts(engine)[0] == 1, 30, "the erasure carried out at the station")
         worker.stop()
-        # The card replaced, the records restored from the backup: the patient is back on the device.
+        # The card replaced, the records restored from the backup: the patient is back on the device (the
+        # ledger of its erasures, which the restore makes again, went with the old card).
         store.records.close()
-        for path in database_files(device_dir / "records.sqlite3"):
+        for path in (*database_files(device_dir / "records.sqlite3"), ledger_path(device_dir / "records.sqlite3")):
             path.unlink(missing_ok=True)
         restore(
             tmp_path / "backup.sqlite3",
