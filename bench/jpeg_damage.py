@@ -51,14 +51,14 @@ def _visibly_damaged(good: np.ndarray, data: bytes) -> bool:
     return bool(off.mean() > VISIBLE_SHARE)
 
 
-def _refusal(data: bytes, folder: Path) -> str | None:
+def _refusal(data: bytes, folder: Path) -> ImageError | None:
     """Why the device's reader refuses the copy, read from a file as a photo is (``None``: accepted)."""
     path = folder / "copy.jpg"
     path.write_bytes(data)
     try:
         read_frame(path)
     except ImageError as error:
-        return error.reason
+        return error
     return None
 
 
@@ -83,7 +83,7 @@ def jpeg_damage(photos: int, copies: int, seed: int) -> None:
                     for _ in range(copies):
                         copy = damage(data, rng)
                         visible, refusal = _visibly_damaged(good, copy), _refusal(copy, Path(temp))
-                        decoding = bool(refusal and refusal.startswith(DAMAGED_PICTURE_DATA))
+                        decoding = bool(refusal and refusal.key == DAMAGED_PICTURE_DATA)
                         for index, counted in enumerate((True, visible, bool(refusal), decoding, visible and refusal)):
                             counts[kind][index] += bool(counted)
     described = ", ".join(f"{len(paths)} {modality} ({paths[0].parent})" for modality, paths in sources.items())

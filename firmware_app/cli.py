@@ -87,10 +87,12 @@ def _error_object(path: Path, modality: str, code: str, said: str, **more: int) 
     return json.dumps({"image": str(path), "modality": modality, "error": said, "code": code, **more})
 
 
-def _print_failure(event: str, path: Path, modality: str, error: ImageError, as_json: bool) -> None:
-    """An image that could not be read: reported for that image, and the run goes on."""
+def _print_failure(event: str, path: Path, modality: str, error: ImageError, as_json: bool, language: str) -> None:
+    """An image that could not be read: reported for that image, why in the device's language (the
+    log keeps the English), and the run goes on."""
     log_event(event, level=logging.WARNING, image=image_ref(path), error=error.reason)
-    print(_error_object(path, modality, "unreadable", str(error)) if as_json else f"{path}  ERROR  {error}")
+    why = error.sentence(language)
+    print(_error_object(path, modality, "unreadable", why) if as_json else f"{path}  ERROR  {why}")
 
 
 def screen_images(
@@ -204,7 +206,7 @@ def _screen_each(batch: _Batch, images: Sequence[Path], stop: threading.Event) -
             continue
         except ImageError as error:
             failed += 1
-            _print_failure("screen.image_failed", path, modality_of[path], error, as_json)
+            _print_failure("screen.image_failed", path, modality_of[path], error, as_json, language)
             continue
         _print_result(result, as_json, language)
     if again:
@@ -365,7 +367,7 @@ def cmd_quality(config: Config, args: argparse.Namespace) -> int:
             report = gate.check(read_frame(path), modality, speed)
         except ImageError as error:
             failed += 1
-            _print_failure("quality.image_failed", path, modality, error, args.json)
+            _print_failure("quality.image_failed", path, modality, error, args.json, language)
             continue
         log_event("quality.checked", image=image_ref(path), modality=modality, verdict=report.verdict.value)
         if args.json:

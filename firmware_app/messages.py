@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import errno
 import re
+from collections.abc import Callable, Mapping
 
 # A space before these in French text (``message``).
 _FRENCH_PUNCTUATION = re.compile(r" ([:;?!])")
 # French quotation marks hold their words with spaces that never break: «\u00a0Vider\u00a0».
 _FRENCH_OPENING, _FRENCH_CLOSING = re.compile(r"«\s*"), re.compile(r"\s*»")
+# A value of a sentence written as each language writes it (a size: "4.5" GB, "4,5" Go).
+Worded = Callable[[str], str]
 
 CATALOGUE: dict[str, dict[str, str]] = {
     # Fixed on the wire (edgescreen_wire/result.py checks it word for word): the screens say ``result.disclaimer``.
@@ -1222,6 +1225,75 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "none of the {count} photos it reads can be used",
         "fr": "aucune des {count} photos qu'elle lit n'est utilisable",
     },
+    # Why a file is not a photo the device can use (capture/image_file.py's ImageError): said after the
+    # file's name ("{path}  ERROR  {why}"). {detail} is a library's own English (Pillow's, libjpeg's),
+    # for the technician; the figures are written as the language writes them (``grouped``).
+    "image.not_an_image": {
+        "en": "not an image file (unrecognised format)",
+        "fr": "pas un fichier image (format non reconnu)",
+    },
+    "image.header_unreadable": {
+        "en": "unreadable image header ({detail})",
+        "fr": "en-tête d'image illisible ({detail})",
+    },
+    "image.jpeg_damaged": {
+        "en": "the JPEG is damaged (its structure breaks at byte {position} of {size}): copy it again",
+        "fr": "le JPEG est endommagé (sa structure se rompt à l'octet {position} sur {size}) : copiez-le de nouveau",
+    },
+    "image.jpeg_truncated": {
+        "en": "the JPEG is truncated (no end-of-image marker): copy it again",
+        "fr": "le JPEG est tronqué (pas de marqueur de fin d'image) : copiez-le de nouveau",
+    },
+    "image.jpeg_picture_damaged": {
+        "en": "the JPEG's picture data is damaged (libjpeg: {detail}): copy it again",
+        "fr": "les données d'image du JPEG sont endommagées (libjpeg : {detail}) : copiez-le de nouveau",
+    },
+    # {described} in the refusals below, read from the file's header before anything is decoded.
+    "image.described": {"en": "{format} image of {size} pixels", "fr": "image {format} de {size} pixels"},
+    "image.several_pictures": {
+        "en": "{described} holds several pictures (an animation or pages): export the one photo",
+        "fr": "{described} : plusieurs images (une animation ou des pages) ; exportez la photo seule",
+    },
+    "image.too_many_pixels": {
+        "en": "{described} is larger than the {limit}-pixel limit; refused before decoding",
+        "fr": "{described} : plus grande que la limite de {limit} pixels ; refusée avant décodage",
+    },
+    "image.side_too_long": {
+        "en": "{described} has a side longer than the {limit} pixels a JPEG can hold; refused before decoding",
+        "fr": "{described} : un côté plus long que les {limit} pixels qu'un JPEG peut contenir ; refusée avant "
+        "décodage",
+    },
+    "image.decoded_too_large": {
+        "en": "{described} would take {decoded} bytes decoded, more than the {limit}-byte limit; refused before "
+        "decoding (export it smaller, or as JPEG)",
+        "fr": "{described} : prendrait {decoded} octets décodée, plus que la limite de {limit} octets ; refusée avant "
+        "décodage (exportez-la plus petite, ou en JPEG)",
+    },
+    "image.png_too_much_data": {
+        "en": "the PNG's picture data inflates to more than the {needed} bytes its {size} pixels take (a "
+        "decompression bomb); refused before decoding",
+        "fr": "les données d'image du PNG se décompressent en plus des {needed} octets que prennent ses {size} "
+        "pixels (une bombe de décompression) ; refusé avant décodage",
+    },
+    "image.empty": {"en": "empty file", "fr": "fichier vide"},
+    "image.file_too_large": {
+        "en": "file of {size} bytes is larger than the {limit}-byte limit",
+        "fr": "fichier de {size} octets, plus grand que la limite de {limit} octets",
+    },
+    "image.missing": {"en": "no such file", "fr": "fichier introuvable"},
+    "image.directory": {"en": "is a directory, not an image", "fr": "est un dossier, pas une image"},
+    # {reason}: the system's (``system_reason``).
+    "image.unreadable_file": {"en": "cannot read ({reason})", "fr": "illisible ({reason})"},
+    "image.format_not_read": {
+        "en": "{format} images are not read by the device: export the photo as JPEG or PNG",
+        "fr": "l'appareil ne lit pas les images {format} : exportez la photo en JPEG ou en PNG",
+    },
+    "image.undecodable": {
+        "en": "the image data is corrupt or truncated, or a kind of {format} the device does not read (export the "
+        "photo as an 8-bit JPEG or PNG)",
+        "fr": "les données de l'image sont corrompues ou tronquées, ou c'est une sorte de {format} que l'appareil ne "
+        "lit pas (exportez la photo en JPEG ou en PNG 8 bits)",
+    },
     # A photo ``records export`` wrote, given to screening (capture/photo_to_screen.py): its pixels are calibrated.
     "screen.already_calibrated": {
         "en": "exported from the records (result {result_id}), its colours already calibrated (profile "
@@ -1432,8 +1504,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Trop de résultats attendent d'être envoyés : ce dépistage n'a pas été enregistré. Connectez "
         "l'appareil au réseau ou appelez le technicien.",
     },
-    # What ``records.outbox_full`` refused by (records.store.OutboxFull): how many wait and the cap they
-    # reached; the age cap named, never when the oldest was queued (a date this boot's clock may have got wrong).
+    # The same refusal by the age cap (``outbox_max_age_days``), however few results wait.
+    "records.outbox_too_old": {
+        "en": "Results have waited too long to be sent: this screening was not recorded. Connect the device to "
+        "the network or call the technician.",
+        "fr": "Des résultats attendent depuis trop longtemps d'être envoyés : ce dépistage n'a pas été enregistré. "
+        "Connectez l'appareil au réseau ou appelez le technicien.",
+    },
+    # What ``records.outbox_full`` and ``records.outbox_too_old`` refused by (records.store.OutboxFull): how
+    # many wait and the cap they reached; the age cap named, never when the oldest was queued (a date this
+    # boot's clock may have got wrong).
     "records.outbox_full.too_many.one": {
         "en": "{count} result is waiting to be sent (cap {cap}): new screenings are refused until it is sent",
         "fr": "{count} résultat attend d'être envoyé (plafond {cap}) : les nouveaux dépistages sont refusés "
@@ -3747,6 +3827,21 @@ def plural_key(key: str, count: int, language: str) -> str:
     "screening(s)"): French takes the singular for 0 and 1, English for 1 alone."""
     one = count in (0, 1) if language == "fr" else count == 1
     return f"{key}.{'one' if one else 'other'}"
+
+
+def said(key: str, language: str, values: Mapping[str, int | str | Worded]) -> str:
+    """``sentence`` for an error that carries its key and values, a value ``Worded`` said in ``language``
+    too (``RequestRefused``'s, ``ImageError``'s): the English for the log, the person's language for them."""
+    return sentence(
+        key, language, **{name: value(language) if callable(value) else value for name, value in values.items()}
+    )
+
+
+def grouped(number: int, language: str) -> str:
+    """A whole number with its thousands set apart as the language sets them: "64,000,000" in English,
+    "64 000 000" in French (with a narrow space that never breaks)."""
+    text = f"{number:,}"
+    return text.replace(",", "\u202f") if language == "fr" else text
 
 
 def sentence(key: str, language: str, **values: int | str) -> str:

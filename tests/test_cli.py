@@ -16,11 +16,14 @@ import cv2
 import numpy as np
 import pytest
 
+from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.config import SAMPLES_DIR
 from firmware_app.messages import message, sentence
 from firmware_app.records.witness import read_witness, witness_path
 from firmware_app.wording import readable_date
 from tests.absent_runtimes import shadow_runtimes
 from tests.capture import fake_picamera2
+from tests.capture.jpeg_damage import zeroed_block
 from tests.conftest import (
     PROJECT_ROOT,
     as_from_a_terminal,
@@ -70,6 +73,46 @@ def test_an_unreadable_image_gets_an_error_and_the_run_goes_on(tmp_path, retina_
     first, second = json_lines(run.stdout)
     assert first["image"] == str(broken) and "not an image" in first["error"] and first["code"] == "unreadable"
     assert second["triage"] in ("refer", "no_refer")
+
+
+def _unreadable_photos(folder: Path) -> list[Path]:
+    """A JPEG whose picture data is damaged (a zeroed block), one cut in half, and a text file named
+    as a photo: the unreadable photos a nurse meets most."""
+    data = (SAMPLES_DIR / "fundus-retina.jpg").read_bytes()
+    corrupt, truncated, text = folder / "corrupt.jpg", folder / "truncated.jpg", folder / "notes.jpg"
+    corrupt.write_bytes(zeroed_block(data, np.random.default_rng(0)))
+    truncated.write_bytes(data[: len(data) // 2])
+    text.write_text("patient seen on Monday\n")
+    return [corrupt, truncated, text]
+
+
+@pytest.mark.parametrize("command", ["screen", "quality"])
+def test_an_unreadable_photo_is_said_in_the_devices_language(tmp_path, command):
+    """On a French device the reason was English ("the JPEG is truncated (no end-of-image marker): copy
+    it again") after the photo's name; it is the catalogue's, in the device's language, in the line
+    and in ``--json``'s ``error``, the code staying ``unreadable``; the log keeps the English."""
+    photos = _unreadable_photos(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "fr"\n{records_table(tmp_path)}')
+    errors = []
+    for photo in photos:
+        with pytest.raises(ImageError) as raised:
+            read_frame(photo)
+        errors.append(raised.value)
+    run = edgescreen(command, "--modality", "fundus", *map(str, photos), config=config)
+    as_json = edgescreen(command, "--modality", "fundus", "--json", *map(str, photos), config=config)
+    assert run.returncode == as_json.returncode == 1
+    lines = [line for line in run.stdout.splitlines() if "  ERROR  " in line]
+    for photo, error, line, said in zip(photos, errors, lines, json_lines(as_json.stdout), strict=True):
+        assert error.reason not in line  # the English
+        assert line == f"{photo}  ERROR  {error.sentence('fr')}"
+        assert said == {"image": str(photo), "modality": "fundus", "error": error.sentence("fr"), "code": "unreadable"}
+        assert error.reason in run.stderr
+    assert [error.key for error in errors] == [
+        "image.jpeg_picture_damaged",
+        "image.jpeg_truncated",
+        "image.not_an_image",
+    ]
 
 
 def test_models_lists_both_verified():

@@ -8,7 +8,8 @@ then is it decoded, straight to 8-bit RGB: a JPEG by libjpeg-turbo through simpl
 JPEG whose picture data is damaged is refused, not decoded into grey or garbage blocks), at a
 reduced size when the photo is large (``decode_reduction``); any other format by OpenCV. Then the
 EXIF orientation is applied: every later stage, and the archived copy, sees the photo upright.
-Every failure is an ``ImageError`` whose message a nurse or technician can act on.
+Every failure is an ``ImageError`` whose message a nurse or technician can act on, in the device's
+language (``ImageError.sentence``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import io
 import re
 import struct
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -26,6 +28,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.png_data import excess_picture_data
+from firmware_app.messages import Worded, grouped, said, sentence, system_reason
 from firmware_app.records.images import JPEG_MAX_SIDE
 
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -64,21 +67,31 @@ _UPRIGHT = {
 _MARKER_IN_SCAN = re.compile(rb"\xff(?=[^\x00\xd0-\xd7])")
 _STANDALONE_MARKERS = {0x01, *range(0xD0, 0xD8)}  # TEM and RSTn carry no length
 _EOI, _SOS = 0xD9, 0xDA
-# How the refusal of a JPEG that decodes only with libjpeg's "Corrupt JPEG data" warning begins.
-DAMAGED_PICTURE_DATA = "the JPEG's picture data is damaged"
+# The refusal of a JPEG that decodes only with libjpeg's "Corrupt JPEG data" warning.
+DAMAGED_PICTURE_DATA = "image.jpeg_picture_damaged"
 
 
 class ImageError(ValueError):
-    """A file is not a photo the device can use; the message says which file and why.
+    """A file is not a photo the device can use; the message says which file and why, in English.
 
-    ``reason`` is the message without the file name: what a log may keep (file names in clinics
-    are often patients' names).
+    ``key`` and ``values`` say why in the catalogue's words (``sentence``), so the nurse reads it in
+    the device's language as she reads a camera's failure; ``reason`` is its English without the file
+    name: what a log may keep (file names in clinics are often patients' names).
     """
 
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
+    def __init__(self, path: Path, key: str, **values: int | str | Worded) -> None:
+        self.path, self.key, self.values = path, key, values
+        self.reason = self.sentence("en")
+        super().__init__(f"{path}: {self.reason}")
+
+    def sentence(self, language: str) -> str:
+        """Why the file is refused, in ``language``."""
+        return said(self.key, language, self.values)
+
+
+def _figure(number: int) -> Worded:
+    """``number`` as each language groups its thousands, for an ``ImageError``'s values."""
+    return partial(grouped, number)
 
 
 @dataclass(frozen=True)
@@ -134,12 +147,12 @@ def _read_header(path: Path, data: bytes) -> _Header:
                 getattr(header, "is_animated", False) and header.format != "MPO",
             )
     except UnidentifiedImageError:
-        raise ImageError(path, "not an image file (unrecognised format)") from None
+        raise ImageError(path, "image.not_an_image") from None
     except (OSError, SyntaxError, ValueError, struct.error) as error:
-        raise ImageError(path, f"unreadable image header ({error})") from None
+        raise ImageError(path, "image.header_unreadable", detail=str(error)) from None
 
 
-def _jpeg_damage(data: bytes) -> str | None:
+def _jpeg_damage(path: Path, data: bytes) -> ImageError | None:
     """What is wrong with a JPEG's structure, or ``None`` when its picture runs to its end-of-image
     marker.
 
@@ -152,7 +165,7 @@ def _jpeg_damage(data: bytes) -> str | None:
     position = 2  # after the start-of-image marker
     while position + 1 < len(data):
         if data[position] != 0xFF:
-            return f"the JPEG is damaged (its structure breaks at byte {position:,} of {len(data):,}): copy it again"
+            return ImageError(path, "image.jpeg_damaged", position=_figure(position), size=_figure(len(data)))
         marker = data[position + 1]
         if marker == 0xFF:  # a fill byte before a marker
             position += 1
@@ -165,7 +178,7 @@ def _jpeg_damage(data: bytes) -> str | None:
             if marker == _SOS:
                 found = _MARKER_IN_SCAN.search(data, position)
                 position = found.start() if found else len(data)
-    return "the JPEG is truncated (no end-of-image marker): copy it again"
+    return ImageError(path, "image.jpeg_truncated")
 
 
 def decode_reduction(header_format: str, width: int, height: int, max_decoded_bytes: int) -> int:
@@ -184,28 +197,23 @@ def decode_reduction(header_format: str, width: int, height: int, max_decoded_by
 
 def _check(path: Path, data: bytes, header: _Header, max_pixels: int, max_decoded_bytes: int) -> int:
     """Refuse what must not be decoded; return the reduction to decode the rest at."""
-    described = f"{header.image_format} image of {header.width}x{header.height} pixels"
+    size = f"{header.width}x{header.height}"
+    described = partial(sentence, "image.described", format=header.image_format, size=size)
     if header.several_pictures:
-        raise ImageError(path, f"{described} holds several pictures (an animation or pages): export the one photo")
+        raise ImageError(path, "image.several_pictures", described=described)
     if header.width * header.height > max_pixels:
-        raise ImageError(path, f"{described} is larger than the {max_pixels:,}-pixel limit; refused before decoding")
+        raise ImageError(path, "image.too_many_pixels", described=described, limit=_figure(max_pixels))
     if max(header.width, header.height) > JPEG_MAX_SIDE:  # the record keeps the photo as a JPEG
-        raise ImageError(
-            path,
-            f"{described} has a side longer than the {JPEG_MAX_SIDE:,} pixels a JPEG can hold; refused before decoding",
-        )
+        raise ImageError(path, "image.side_too_long", described=described, limit=_figure(JPEG_MAX_SIDE))
     reduction = decode_reduction(header.image_format, header.width, header.height, max_decoded_bytes)
     decoded = -(-header.width // reduction) * -(-header.height // reduction) * 3
     if decoded > max_decoded_bytes:
-        raise ImageError(
-            path,
-            f"{described} would take {decoded:,} bytes decoded, more than the {max_decoded_bytes:,}-byte "
-            "limit; refused before decoding (export it smaller, or as JPEG)",
-        )
-    if header.image_format in _JPEG_FORMATS and (damage := _jpeg_damage(data)):
-        raise ImageError(path, damage)
-    if header.image_format == "PNG" and (excess := excess_picture_data(data)):
-        raise ImageError(path, excess)
+        limit = _figure(max_decoded_bytes)
+        raise ImageError(path, "image.decoded_too_large", described=described, decoded=_figure(decoded), limit=limit)
+    if header.image_format in _JPEG_FORMATS and (damage := _jpeg_damage(path, data)):
+        raise damage
+    if header.image_format == "PNG" and (needed := excess_picture_data(data)) is not None:
+        raise ImageError(path, "image.png_too_much_data", needed=_figure(needed), size=size)
     return reduction
 
 
@@ -214,27 +222,24 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     try:
         size = path.stat().st_size
         if size == 0:
-            raise ImageError(path, "empty file")
+            raise ImageError(path, "image.empty")
         if size > max_bytes:
-            raise ImageError(path, f"file of {size:,} bytes is larger than the {max_bytes:,}-byte limit")
+            raise ImageError(path, "image.file_too_large", size=_figure(size), limit=_figure(max_bytes))
         return path.read_bytes()
     except FileNotFoundError:
-        raise ImageError(path, "no such file") from None
+        raise ImageError(path, "image.missing") from None
     except IsADirectoryError:
-        raise ImageError(path, "is a directory, not an image") from None
+        raise ImageError(path, "image.directory") from None
     except OSError as error:
-        raise ImageError(path, f"cannot read ({error.strerror})") from None
+        raise ImageError(path, "image.unreadable_file", reason=partial(system_reason, error)) from None
 
 
-def _undecoded(image_format: str) -> str:
+def _undecoded(path: Path, image_format: str) -> ImageError:
     """Why a picture whose header Pillow read was not decoded: a format no decoder of the device
     reads (an icon, a Targa export) is not corrupt, and the technician needs to know which it is."""
     if image_format not in _DECODERS:
-        return f"{image_format} images are not read by the device: export the photo as JPEG or PNG"
-    return (
-        f"the image data is corrupt or truncated, or a kind of {image_format} the device does not read "
-        "(export the photo as an 8-bit JPEG or PNG)"
-    )
+        return ImageError(path, "image.format_not_read", format=image_format)
+    return ImageError(path, "image.undecodable", format=image_format)
 
 
 def read_frame(
@@ -288,10 +293,10 @@ def _decode_jpeg(path: Path, data: bytes, header: _Header, reduction: int) -> np
             strict=True,
         )
     except ValueError as error:
-        raise ImageError(path, _jpeg_refusal(data, header.image_format, error)) from None
+        raise _jpeg_refusal(path, data, header.image_format, error) from None
 
 
-def _jpeg_refusal(data: bytes, image_format: str, error: ValueError) -> str:
+def _jpeg_refusal(path: Path, data: bytes, image_format: str, error: ValueError) -> ImageError:
     """Why a JPEG was refused: damaged picture data (libjpeg recovered, with a warning: copying the
     file again may help), or a JPEG libjpeg cannot decode at all, told as for any other format.
 
@@ -300,15 +305,15 @@ def _jpeg_refusal(data: bytes, image_format: str, error: ValueError) -> str:
     try:
         simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=1, min_width=1, strict=False)
     except ValueError:
-        return _undecoded(image_format)
-    return f"{DAMAGED_PICTURE_DATA} (libjpeg: {error}): copy it again"
+        return _undecoded(path, image_format)
+    return ImageError(path, DAMAGED_PICTURE_DATA, detail=str(error))
 
 
 def _decode_other(path: Path, data: bytes, image_format: str) -> np.ndarray:
     """Any format but JPEG, by OpenCV, whole (only libjpeg scales while decoding), as R,G,B."""
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), _OPENCV_FLAGS)
     if decoded is None or decoded.size == 0:
-        raise ImageError(path, _undecoded(image_format))
+        raise _undecoded(path, image_format)
     if not _DECODES_RGB:
         cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)
     return decoded

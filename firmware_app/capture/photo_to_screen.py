@@ -19,7 +19,6 @@ from pathlib import Path
 
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError, decode_frame, read_bytes
-from firmware_app.messages import message
 from firmware_app.records.export_mark import ExportMark, calibrated_export
 
 
@@ -29,12 +28,7 @@ class AlreadyCalibrated(ImageError):
 
     def __init__(self, path: Path, mark: ExportMark) -> None:
         self.mark = mark
-        super().__init__(path, self.sentence("en"))
-
-    def sentence(self, language: str) -> str:
-        return message("screen.already_calibrated", language).format(
-            result_id=self.mark.result_id, calibration=self.mark.calibration
-        )
+        super().__init__(path, "screen.already_calibrated", result_id=mark.result_id, calibration=mark.calibration)
 
 
 def read_photo_to_screen(path: Path) -> Frame:

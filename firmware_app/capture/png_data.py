@@ -54,8 +54,9 @@ def _picture_data(data: bytes) -> tuple[bytes, list[memoryview]] | None:
     return (header, parts) if len(header) == 13 else None
 
 
-def excess_picture_data(data: bytes) -> str | None:
-    """Why a PNG's picture data is refused (more than its pixels take), or ``None``."""
+def excess_picture_data(data: bytes) -> int | None:
+    """The bytes a PNG's pixels take when its picture data inflates to more (refused: a decompression
+    bomb), or ``None``."""
     found = _picture_data(data)
     if found is None:
         return None
@@ -75,10 +76,7 @@ def excess_picture_data(data: bytes) -> str | None:
                 while pending and not inflater.eof:
                     inflated += len(inflater.decompress(pending, _STEP))
                     if inflated > needed:
-                        return (
-                            f"the PNG's picture data inflates to more than the {needed:,} bytes its "
-                            f"{width}x{height} pixels take (a decompression bomb); refused before decoding"
-                        )
+                        return needed
                     pending = inflater.unconsumed_tail
     except zlib.error:
         return None  # damaged: the decoder refuses it, and says so

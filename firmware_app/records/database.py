@@ -11,12 +11,12 @@ import errno
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 
-from firmware_app.messages import sentence, system_reason
+from firmware_app.messages import Worded, said, system_reason
 
 
 class RecordsError(RuntimeError):
@@ -29,10 +29,6 @@ class DiskFull(RecordsError):
 
 class RecordsDamaged(RecordsError):
     """The records file is damaged (a page a worn card lost): retrying cannot mend it, a technician must."""
-
-
-# A value of a refusal's sentence written as each language writes it (a size: "4.5" GB, "4,5" Go).
-Worded = Callable[[str], str]
 
 
 class RequestRefused(RuntimeError):
@@ -49,19 +45,13 @@ class RequestRefused(RuntimeError):
     @classmethod
     def saying(cls, key: str, **values: int | str | Worded) -> RequestRefused:
         """The refusal ``key`` of the catalogue (``messages.sentence``) with ``values``; its text is the English."""
-        refused = cls(_said(key, "en", values))
+        refused = cls(said(key, "en", values))
         refused.key, refused.values = key, values
         return refused
 
     def said_in(self, language: str) -> str:
         """The refusal in ``language``, or its own English words when it has no catalogue key."""
-        return str(self) if self.key is None else _said(self.key, language, self.values)
-
-
-def _said(key: str, language: str, values: dict[str, int | str | Worded]) -> str:
-    return sentence(
-        key, language, **{name: value(language) if callable(value) else value for name, value in values.items()}
-    )
+        return str(self) if self.key is None else said(self.key, language, self.values)
 
 
 # Each entry moves the schema from version N to N+1; an entry is never edited once released.

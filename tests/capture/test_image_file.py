@@ -202,6 +202,19 @@ def test_file_size_limit(tmp_path, retina_jpeg):
         read_frame(retina_jpeg, max_bytes=1000)
 
 
+def test_a_refusals_figures_are_written_as_the_language_writes_them(retina_jpeg):
+    """The nurse reads why in the device's language, figures grouped as it groups them; the log's English
+    (``reason``) is unchanged."""
+    with pytest.raises(ImageError) as raised:
+        read_frame(retina_jpeg, max_bytes=1000)
+    size = f"{retina_jpeg.stat().st_size:,}"
+    assert raised.value.reason == f"file of {size} bytes is larger than the 1,000-byte limit"
+    french = raised.value.sentence("fr")
+    assert (
+        french == f"fichier de {size.replace(',', chr(0x202F))} octets, plus grand que la limite de 1\u202f000 octets"
+    )
+
+
 def test_sixteen_bit_is_scaled_to_eight(tmp_path, retina_rgb):
     path = tmp_path / "retina16.png"
     cv2.imwrite(str(path), cv2.cvtColor(retina_rgb, cv2.COLOR_RGB2BGR).astype(np.uint16) * 257)

@@ -45,6 +45,7 @@ from tests.web.conftest import (
     first_eye_screened,
     new_patient,
     on_screen,
+    shoot,
     sign_in,
     snap,
     start_app,
@@ -500,6 +501,34 @@ def test_a_result_the_full_outbox_deleted_unsent_reads_never_sent_not_waiting(pa
         assert "1 résultat a été supprimé sans être envoyé" in backlog.inner_text()
         switch_to(page, "en")
         assert "1 result was deleted unsent (the outbox's cap" in backlog.inner_text()
+    finally:
+        next(running, None)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_screening_the_outbox_age_cap_refuses_says_results_waited_too_long(page, tmp_path, retina_jpeg, language):
+    """One result waiting past ``outbox_max_age_days``, far under the row cap: the page said "Too many
+    results are waiting to be sent", a count the nurse could see was not reached. It says the results
+    waited too long."""
+    limits = 'outbox_max_age_days = 10\noverflow_policy = "refuse"\n'
+    running = start_app(tmp_path, sections={"sync": limits})
+    app = next(running)
+    try:
+        app.show(retina_jpeg)
+        sign_in(page, app)
+        switch_to(page, language)
+        screen_one_eye(page, app, "D-1")
+        with sqlite3.connect(app.directory / "records.sqlite3") as db:  # queued 11 days ago, by this boot's clock
+            db.execute("UPDATE outbox SET queued_boottime = queued_boottime - ?", (11 * 86400,))
+        new_patient(page, app, "D-2", eyes=("R",))
+        page.wait_for_url("**/capture")
+        shoot(page)
+        with page.expect_response("**/check/use") as answer:
+            page.locator("[data-test=use]").click()
+        assert answer.value.status == 507
+        said = page.locator("[data-test=message]").inner_text()
+        assert said != message("records.outbox_full", language)  # "Too many results", of one result
+        assert said == message("records.outbox_too_old", language)
     finally:
         next(running, None)
 
