@@ -24,6 +24,7 @@ import pytest
 
 from firmware_app.app import open_store
 from firmware_app.config import Config, load_config
+from firmware_app.messages import message
 from firmware_app.operators import Operators
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.run import make_server
@@ -298,6 +299,21 @@ def new_patient(
         assert page.locator(f'input[name=body_site][value="{body_site}"]').is_checked()
     page.locator("input[name=consent]").check()
     page.locator("[data-test=start]").click()
+
+
+def pressed_after_another_patient_opened(page, app: RunningApp, button: str, post: str) -> None:
+    """Open another patient in a second tab, then press ``button`` (its ``data-test``) on this tab's
+    screen, which posts to ``post``: the app must answer that the screen was for another patient
+    (409, no redirect, ``capture.other_visit``), as every post of such a screen does."""
+    other = page.context.new_page()
+    new_patient(other, app, "OTHER-TAB")
+    other.wait_for_url("**/capture")
+    with page.expect_response(f"**/{post}") as answer:
+        page.locator(f"[data-test={button}]").click()
+    assert (answer.value.status, answer.value.headers.get("hx-redirect")) == (409, None)
+    said = page.locator("[data-test=message]")
+    said.wait_for(timeout=10_000)
+    assert said.inner_text() == message("capture.other_visit", "en")
 
 
 def sign_out(page) -> None:

@@ -23,6 +23,7 @@ from tests.web.conftest import (
     csrf_header,
     new_patient,
     on_screen,
+    pressed_after_another_patient_opened,
     shoot,
     sign_in,
     snap,
@@ -116,15 +117,7 @@ def test_use_this_photo_on_the_check_screen_of_a_patient_left_since_is_told_so(p
     sign_in(page, app)
     new_patient(page, app, "H-5")
     shoot(page)
-    other = page.context.new_page()
-    new_patient(other, app, "H-6")
-    other.wait_for_url("**/capture")
-    with page.expect_response("**/check/use") as answer:
-        page.locator("[data-test=use]").click()
-    assert (answer.value.status, answer.value.headers.get("hx-redirect")) == (409, None)
-    said = page.locator("[data-test=message]")
-    said.wait_for(timeout=10_000)
-    assert said.inner_text() == message("capture.other_visit", "en")
+    pressed_after_another_patient_opened(page, app, "use", "check/use")
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
 

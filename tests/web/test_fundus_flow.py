@@ -8,7 +8,6 @@ import sqlite3
 
 from playwright.sync_api import expect
 
-from firmware_app.messages import message
 from firmware_app.records.clock import current_boot
 from tests.web.conftest import (
     AUDIT,
@@ -16,6 +15,7 @@ from tests.web.conftest import (
     csrf_header,
     first_eye_screened,
     new_patient,
+    pressed_after_another_patient_opened,
     shoot,
     sign_in,
     snap,
@@ -187,15 +187,7 @@ def test_finish_on_the_result_screen_of_a_patient_left_since_is_told_so(page, ap
     patient, as every other post of such a screen does, and the patient open now is not finished."""
     sign_in(page, app)
     first_eye_screened(page, app, "MRN-12")
-    other = page.context.new_page()
-    new_patient(other, app, "MRN-13")
-    other.wait_for_url("**/capture")
-    with page.expect_response("**/finish") as answer:
-        page.locator("[data-test=finish]").click()
-    assert (answer.value.status, answer.value.headers.get("hx-redirect")) == (409, None)
-    said = page.locator("[data-test=message]")
-    said.wait_for(timeout=10_000)
-    assert said.inner_text() == message("capture.other_visit", "en")
+    pressed_after_another_patient_opened(page, app, "finish", "finish")
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM open_visit").fetchone()[0] == 1
 
