@@ -198,7 +198,7 @@ def record_one(
     """Record through the same path the pipeline uses: validated payload, sealed JPEG, one transaction.
     The default screening is captured on the store's clock, as the pipeline's frames are: on the test
     machine's, once a test's date has passed, it would be dated in that clock's future, a time the
-    outbox's age cap does not age (``records.store.past_age``)."""
+    outbox's age cap does not age (``records.store.Aged``)."""
     record = record or sample_record(captured_at=store.records.clock())
     recorder = DurableRecorder(store, DEVICE, schema, sharing, review_schema)
     try:

@@ -15,7 +15,7 @@ from firmware_app.health.checks import check_backlog
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review
-from firmware_app.records.store import OutboxFull, OutboxLimits, oldest_past_age
+from firmware_app.records.store import OutboxFull, OutboxLimits, oldest_past_age, unsent_ages
 from firmware_app.records_cli import sync_status
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
@@ -236,3 +236,47 @@ def test_a_result_of_an_earlier_boot_on_an_unsynchronised_clock_has_no_age(tmp_p
     clock.wait(timedelta(days=1))
     store = open_store(tmp_path, clock=clock, synchronised=True, boot="this boot", boottime=clock.boottime)
     assert waited(store) == (2, 86400, 1, "health.backlog.undated")
+
+
+WAITED = timedelta(days=11)
+# How an unsent result was queued (boot, clock synchronised), then read after ``WAITED``: the wall
+# clock's step meanwhile, the boot read on (``""``: no boot id, not Linux), whether synchronised then.
+AGE_CASES = {
+    "this boot": ("boot-1", True, timedelta(0), "boot-1", True),
+    "this boot, no time server": ("boot-1", False, timedelta(0), "boot-1", False),
+    "this boot, the clock set back a year": ("boot-1", True, -timedelta(days=365), "boot-1", False),
+    "another boot": ("boot-1", True, timedelta(0), "boot-2", True),
+    "another boot, read on a clock not synchronised": ("boot-1", True, timedelta(0), "boot-2", False),
+    "another boot, queued on a clock not synchronised": ("boot-1", False, timedelta(0), "boot-2", True),
+    "no boot recorded": ("", True, timedelta(0), "", True),
+    "no boot recorded, read on a clock not synchronised": ("", True, timedelta(0), "", False),
+    "queued in the future": ("boot-1", True, -timedelta(days=400), "boot-2", True),
+    "read in 1970": ("boot-1", True, BOOTED_IN_1970 - RIGHT - WAITED, "boot-2", False),
+}
+
+
+@pytest.mark.parametrize("case", AGE_CASES)
+def test_the_age_cap_drops_exactly_the_results_whose_shown_age_exceeds_it(tmp_path, photo, case):
+    """The age ``sync status`` and the readiness list show (``QUEUED_AGE``) and the cap a recording
+    applies (``QUEUED_PAST_AGE``, asked as ``oldest_past_age`` and as ``drop_oldest`` deletes) are one
+    rule: on main a result of another boot (or of none kept) read on a clock not synchronised showed
+    its 11 days by that clock, past a 10-day cap that did not apply to it."""
+    queued_boot, queued_synchronised, step, boot, synchronised = AGE_CASES[case]
+    clock = Clock(RIGHT)
+    store = open_store(
+        tmp_path, clock=clock, synchronised=queued_synchronised, boot=queued_boot, boottime=clock.boottime
+    )
+    waiting = record_one(store, photo, sample_record(captured_at=clock.now)).result_id
+    store.records.close()
+
+    clock.wait(WAITED)
+    clock.now += step
+    cap = OutboxLimits(max_age=timedelta(days=10), policy="drop_oldest")
+    store = open_store(tmp_path, limits=cap, clock=clock, synchronised=synchronised, boot=boot, boottime=clock.boottime)
+    shown = unsent_ages(store.records).oldest
+    for max_age in (timedelta(days=1), cap.max_age, timedelta(days=12)):
+        past = shown is not None and shown > max_age
+        assert (oldest_past_age(store.records, max_age) is not None) == past, (shown, max_age)
+    record_one(store, photo, sample_record(captured_at=clock.now))
+    kept = [r[0] for r in store.records.connection.execute("SELECT result_id FROM outbox")]
+    assert (waiting not in kept) == (shown is not None and shown > cap.max_age), shown
