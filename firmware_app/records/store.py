@@ -551,6 +551,8 @@ QUEUED_CLOCK = "(SELECT clock FROM screening WHERE screening.result_id = outbox.
 QUEUED = Aged("queued_at", QUEUED_CLOCK, "queued_boot", "queued_boottime")
 QUEUED_AGE = QUEUED.age
 QUEUED_PAST_AGE = QUEUED.past
+# How long ago a verdict arrived, by the same rule: its photo's retention (``ScreeningStore.purge_images``).
+ANSWERED = Aged("r.received_at", "r.clock", "r.boot", "r.received_boottime")
 
 
 def oldest_past_age(records: Records, max_age: timedelta) -> str | None:
@@ -1086,29 +1088,27 @@ class ScreeningStore:
         tells it from the others of its body site, and a device put away between campaigns would
         delete it at its next start, before the nurse opened the call-back.
 
-        Only on a trusted clock, and aged from the verdict's arrival as ``dated`` ages a time: a
-        clock a year ahead must not purge every image at once, nor, set right, one months behind purge
-        those answered during a campaign. The sync's time is not aged: no clock state is kept with it,
-        and a verdict arrives only once its result has reached the station, so its arrival, read on a
-        synchronised clock, bounds the sync's true time too.
+        Aged from the verdict's arrival by the outbox's rule (``ANSWERED``, ``Aged``): on this boot by
+        its clock, never set, so a device without a time server purges too; of another boot by its date,
+        only on a trusted clock: a clock a year ahead must not purge every image at once, nor, set right,
+        one months behind purge those answered during a campaign. The sync's time is not aged: no clock
+        state is kept with it, and a verdict arrives only once its result has reached the station, so
+        its arrival bounds the sync's true time too.
         """
-        now = self.records.trusted_now()
-        if now is None:
-            log_event("records.purge_deferred", level=30, reason="the clock is not synchronised or before the build")
-            return 0
+        if self.records.trusted_now() is None:
+            reason = "the clock is not synchronised or before the build: only this boot's verdicts are aged"
+            log_event("records.purge_deferred", level=30, reason=reason)
         with transaction(self._db):
             purged = self._db.execute(
                 "DELETE FROM image WHERE result_id IN (SELECT s.result_id FROM screening s "
                 "WHERE s.synced_at IS NOT NULL AND EXISTS (SELECT 1 FROM review r "
-                f"WHERE r.result_id = s.result_id AND {dated('r.received_at', 'r.clock')} "
-                "AND r.received_at < :cutoff)) "
+                f"WHERE r.result_id = s.result_id AND {ANSWERED.past})) "
                 f"AND result_id NOT IN ({to_call_back('s.result_id')})",
                 age_bounds(self.records, retention),
             ).rowcount
             if purged:
-                owe_checkpoint(
-                    self.records, append_event(self._db, "retention", {"images": purged, "days": retention.days}, now)
-                )
+                details = {"images": purged, "days": retention.days}
+                owe_checkpoint(self.records, append_event(self._db, "retention", details, self.records.clock()))
         if purged:
             pay_checkpoint(self.records, wait=True)
         return purged
@@ -1149,6 +1149,7 @@ class ScreeningStore:
                 # Which day's Today it belongs to, not what it says: outside the digest (worklist.py).
                 "clock": self.records.clock_state(now).value,
                 "boot": self.records.boot() or None,
+                "received_boottime": self.records.boottime(),
             }
             self._db.execute(
                 f"INSERT INTO review ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())

@@ -129,15 +129,17 @@ def test_a_real_age_cap_still_applies_on_a_synchronised_clock(tmp_path, photo, b
 
 
 def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp_path, photo):
+    """Set by hand, the wall clock jumps and the boot's does not: nothing is a year older on this boot.
+    Set right after a restart 40 days on, the verdict dated a year ahead, of an earlier boot, has no age."""
     clock = Clock(RIGHT)
-    store = open_store(tmp_path, clock=clock)
+    store = open_store(tmp_path, clock=clock, boottime=clock.boottime)
     outbox = Outbox(store.records)
     first = record_one(store, photo, sample_record(score=0.05))  # cleared: the "no referral" asks nothing
     outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
     assert store.add_review(Review("rev-1", first.result_id, "no_refer", RIGHT, "dr-lopez", None)) == "stored"
 
     clock.now = RIGHT + timedelta(days=400)  # set by hand: the kernel marks the clock unsynchronised
-    ahead = open_store(tmp_path, clock=clock, synchronised=False)
+    ahead = open_store(tmp_path, clock=clock, synchronised=False, boottime=clock.boottime)
     assert ahead.purge_images(timedelta(days=30)) == 0  # on main: every acknowledged image at once
     ahead_outbox = Outbox(ahead.records)
     future = record_one(ahead, photo, sample_record(captured_at=clock.now, score=0.05))
@@ -145,8 +147,9 @@ def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp
     assert ahead.add_review(Review("rev-2", future.result_id, "no_refer", clock.now, "dr-lopez", None)) == "stored"
     assert payload_of(ahead, future.result_id)["clock"] == "unsynchronised"
 
-    clock.now = RIGHT + timedelta(days=40)  # set right again, by NTP
-    right = open_store(tmp_path, clock=clock, synchronised=True)
+    clock.wait(timedelta(days=40))
+    clock.now = RIGHT + timedelta(days=40)  # set right again, by NTP, after a restart
+    right = open_store(tmp_path, clock=clock, synchronised=True, boot="the boot after", boottime=clock.boottime)
     assert right.purge_images(timedelta(days=30)) == 1  # the first image, truly 40 days after its sync
     kept = [r[0] for r in right.records.connection.execute("SELECT result_id FROM image")]
     assert kept == [future.result_id]  # synced at a time that has not come yet: not aged
@@ -162,22 +165,44 @@ def answered_and_cleared(store, photo, clock: Clock) -> str:
     return record.result_id
 
 
-def test_a_photo_answered_on_an_unsynchronised_clock_months_behind_is_kept_once_it_is_set_right(tmp_path, photo):
+@pytest.mark.parametrize("purged_on", ["test-boot", "the boot after"])
+def test_a_photo_answered_on_an_unsynchronised_clock_months_behind_is_kept_once_it_is_set_right(
+    tmp_path, photo, purged_on
+):
     """A device stored for months, synced and answered during a campaign with no time server, dated
     the sync and the verdict months early: on main the first purge after NTP set the clock deleted the
-    photo, 30 days of retention read from dates months off, a day after the verdict truly arrived."""
+    photo, 30 days of retention read from dates months off, a day after the verdict truly arrived.
+    On this boot its clock, never set, ages it truly (before, it was kept until a restart, its result
+    aged all the while); after a restart its date, read on a clock not set, ages nothing."""
     clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly 2027-03-20
-    store = open_store(tmp_path, clock=clock, synchronised=False)
+    store = open_store(tmp_path, clock=clock, synchronised=False, boottime=clock.boottime)
     campaign = answered_and_cleared(store, photo, clock)
     store.records.close()
 
-    clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered
-    store = open_store(tmp_path, clock=clock, synchronised=True)
+    clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered: the clock steps, the boot goes on
+    store = open_store(tmp_path, clock=clock, synchronised=True, boottime=clock.boottime)
     answered_and_cleared(store, photo, clock)
     assert store.purge_images(timedelta(days=30)) == 0  # on main: 1, the campaign's photo
-    clock.now += timedelta(days=31)
-    assert store.purge_images(timedelta(days=30)) == 1  # the one answered on a synchronised clock: aged
-    assert [r[0] for r in store.records.connection.execute("SELECT result_id FROM image")] == [campaign]
+    store.records.close()
+    clock.wait(timedelta(days=31))
+    store = open_store(tmp_path, clock=clock, synchronised=True, boot=purged_on, boottime=clock.boottime)
+    kept = [] if purged_on == "test-boot" else [campaign]
+    assert store.purge_images(timedelta(days=30)) == 2 - len(kept)  # the one answered on a synchronised clock
+    assert [r[0] for r in store.records.connection.execute("SELECT result_id FROM image")] == kept
+
+
+def test_a_device_with_no_time_server_purges_the_photos_answered_on_this_boot_at_their_true_age(tmp_path, photo):
+    """The purge ages a verdict's arrival by the outbox's rule (``records.store.Aged``): on this boot by
+    the boot's clock. Before, it was deferred on any clock not synchronised: a site without a time
+    server kept every photo on the card for good, while the outbox aged their results."""
+    clock = Clock(RIGHT)
+    store = open_store(tmp_path, clock=clock, synchronised=False, boottime=clock.boottime)
+    answered_and_cleared(store, photo, clock)
+    clock.wait(timedelta(days=29))
+    assert store.purge_images(timedelta(days=30)) == 0
+    clock.wait(timedelta(days=2))
+    assert store.purge_images(timedelta(days=30)) == 1  # before: 0, deferred
+    assert not store.records.connection.execute("SELECT 1 FROM image").fetchone()
 
 
 def waited(store) -> tuple[int, int | None, int, str]:
