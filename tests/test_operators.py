@@ -32,7 +32,14 @@ from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.store import Records
 from firmware_app.wording import readable_date
 from tests.conftest import PROJECT_ROOT
-from tests.records.kit import drop_photo_keys, in_language, open_store, undo_queued_boot, write_config
+from tests.records.kit import (
+    drop_photo_keys,
+    in_language,
+    open_store,
+    undo_queued_boot,
+    undo_received_boottime,
+    write_config,
+)
 
 
 class Clock:
@@ -325,14 +332,15 @@ def test_a_lock_from_before_the_network_was_counted_apart_holds_everywhere_after
     until = _lock(operators)
     for _ in range(MAX_WRONG_PINS - 1):
         operators.sign_in("Bo", "0000")
-    drop_photo_keys(records.connection)  # the migrations after it
+    undo_received_boottime(records.connection)  # the migrations after it
+    drop_photo_keys(records.connection)
     undo_queued_boot(records.connection)
     records.connection.execute("DROP TABLE open_visit")
     records.connection.execute("DROP INDEX audit_erasure")
     records.connection.execute("DROP TABLE erasure_outbox")
     for column in ("remote_failed_pins", "remote_locked_until"):
         records.connection.execute(f"ALTER TABLE operator DROP COLUMN {column}")
-    records.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 6}")
+    records.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 7}")
     records.close()
 
     upgraded = Records(tmp_path / "records.sqlite3", tmp_path / "records.key", clock=clock)

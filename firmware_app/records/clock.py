@@ -10,7 +10,7 @@ hand-set clock can be off by years. Two facts bound what a reading can be:
   ``settimeofday`` (``date -s``) marks the clock unsynchronised, so a hand-set clock is seen as such.
 
 Ages decide the outbox age cap and the image purge: by the wall clock they are measured only on a
-synchronised clock, and only from stored times read on one, after the build (``records.store.past_age``):
+synchronised clock, and only from stored times read on one, after the build (``records.store.dated``):
 a device stored for months boots on its last saved time, and dates its screenings months early until
 NTP answers. An unsent result of this boot is aged by ``boot_time`` instead (``records.store.QUEUED_AGE``).
 

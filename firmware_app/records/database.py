@@ -265,6 +265,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE screening ADD COLUMN photo_key TEXT",
         "CREATE INDEX screening_photo_key ON screening(photo_key) WHERE photo_key IS NOT NULL",
     ),
+    # CLOCK_BOOTTIME as each verdict arrived, beside the boot it arrived on: its photo's retention is
+    # aged by the outbox's rule (``records.store.Aged``), on this boot by that clock, never set, so a
+    # device that never has a time server purges its photos too. NULL for the verdicts received before:
+    # aged by their dates as before.
+    ("ALTER TABLE review ADD COLUMN received_boottime REAL",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

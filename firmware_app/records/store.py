@@ -493,16 +493,10 @@ def age_cutoff(trusted_now: datetime | None, max_age: timedelta) -> str:
     return (trusted_now - max_age).isoformat() if trusted_now else ""
 
 
-def past_age(moment: str, clock: str) -> str:
-    """SQL, true when the stored time ``moment``, read on a clock in the state ``clock`` (both columns
-    or expressions), is before ``:cutoff`` (``age_cutoff``) and counts as an age (``dated``)."""
-    return f"({dated(moment, clock)} AND {moment} < :cutoff)"
-
-
 def dated(moment: str, clock: str) -> str:
-    """SQL, true when the stored time ``moment``, read on a clock in the state ``clock``, counts as an
-    age by the wall clock: read on a synchronised clock, after the build (``:since``, ``age_bounds``).
-    The records' rule for a time of another boot, or of none kept (``QUEUED_AGE`` for this boot's).
+    """SQL, true when the stored time ``moment``, read on a clock in the state ``clock`` (both columns
+    or expressions), counts as an age by the wall clock: read on a synchronised clock, after the build
+    (``:since``, ``age_bounds``). The records' rule for a time of another boot, or of none kept.
 
     A time read on a clock the kernel did not call synchronised is never aged, however it compares: a
     device stored for months boots on its last saved time and dates a campaign months early, which, once
@@ -511,56 +505,94 @@ def dated(moment: str, clock: str) -> str:
     return f"({moment} >= :since AND coalesce({clock}, 'synchronised') = 'synchronised')"
 
 
-def age_bounds(cutoff: str) -> dict[str, str]:
-    """The parameters of ``past_age``."""
-    return {"since": BUILD_DATE.isoformat(), "cutoff": cutoff}
+@dataclass(frozen=True)
+class Aged:
+    """The one rule of how old something the records keep is, over the columns a table keeps it by:
+    its time (``moment``), its clock's state (``clock``), the boot it was on (``boot``) and CLOCK_BOOTTIME
+    then (``boottime``). Of this boot (``:boot``), it is aged on CLOCK_BOOTTIME (``:boottime`` now),
+    which nothing sets, so exactly, whatever the wall clock did since, synchronised or never. Of another
+    boot, or of none kept, by the wall clock when its time counts (``dated``), is not in the future
+    (``:until``) and the clock now may age anything (``:now``, ``:cutoff``: ``Records.trusted_now``; a
+    clock set a year ahead must age nothing). Both the age shown (``age``) and the caps (``past``) are
+    said from these cases, so they cannot disagree: ``past`` is ``age`` over the cap, asked as two
+    ranges (``this_boot_past``, ``other_boot_past``) that each an index of the outbox answers."""
+
+    moment: str
+    clock: str
+    boot: str
+    boottime: str
+
+    @property
+    def this_boot(self) -> str:
+        """Kept on this boot with its CLOCK_BOOTTIME; without a boot id (``:boot`` NULL: not Linux), nothing."""
+        return f"({self.boot} = :boot AND {self.boottime} IS NOT NULL)"
+
+    @property
+    def dated_other_boot(self) -> str:
+        """Every row ``this_boot`` is not (``IS NOT 1``: false or NULL), whose time counts."""
+        return f"({self.this_boot} IS NOT 1 AND {dated(self.moment, self.clock)})"
+
+    @property
+    def age(self) -> str:
+        """Its age in seconds, NULL when none can be told (a time of another boot on a clock not
+        synchronised then or now, before the build, in the future)."""
+        return (
+            f"CASE WHEN {self.this_boot} THEN max(0, :boottime - {self.boottime}) "
+            f"WHEN {self.dated_other_boot} AND {self.moment} <= :until "
+            f"THEN max(0, (julianday(:now) - julianday({self.moment})) * 86400) END"
+        )
+
+    @property
+    def this_boot_past(self) -> str:
+        return f"({self.this_boot} AND {self.boottime} < :boot_cutoff)"
+
+    @property
+    def other_boot_past(self) -> str:
+        return f"({self.dated_other_boot} AND {self.moment} < :cutoff)"
+
+    @property
+    def past(self) -> str:
+        """True when ``age`` exceeds the ``max_age`` of ``age_bounds``."""
+        return f"({self.this_boot_past} OR {self.other_boot_past})"
+
+
+def age_bounds(records: Records, max_age: timedelta = timedelta(0)) -> dict[str, Any]:
+    """The parameters an ``Aged`` rule is read by now, ``past`` of ``max_age``. Without a boot id (not
+    Linux) no row is of this boot: ``NULL`` equals nothing."""
+    now, boottime = records.clock(), records.boottime()
+    trusted = trusted_now(now, records.synchronised())
+    return {
+        "boot": records.boot() or None,
+        "boottime": boottime,
+        "boot_cutoff": boottime - max_age.total_seconds(),
+        "since": BUILD_DATE.isoformat(),
+        "until": (now + FUTURE_TOLERANCE).isoformat(),
+        "now": trusted.isoformat() if trusted else None,
+        "cutoff": age_cutoff(trusted, max_age),
+    }
 
 
 # The state of the clock an outbox row was queued on: its screening's (``DurableRecorder``), read at once.
 QUEUED_CLOCK = "(SELECT clock FROM screening WHERE screening.result_id = outbox.result_id)"
-# An unsent row queued on this boot (``:boot``): its age is read on CLOCK_BOOTTIME (``queued_boottime``),
-# which nothing sets, so it is exact whatever the wall clock did since, synchronised or never.
-THIS_BOOT = "queued_boot = :boot"
-# An unsent row's age in seconds, NULL when it has none: of this boot, by CLOCK_BOOTTIME (``:boottime``
-# now); of another (or queued before the boot was kept), by the wall clock (``:now``) when its time
-# counts (``dated``) and is not in the future (``:until``). The one rule of how long a result waited.
-QUEUED_AGE = (
-    f"CASE WHEN {THIS_BOOT} THEN max(0, :boottime - queued_boottime) "
-    f"WHEN {dated('queued_at', QUEUED_CLOCK)} AND queued_at <= :until "
-    "THEN max(0, (julianday(:now) - julianday(queued_at)) * 86400) END"
-)
-# An unsent row past the outbox's age cap (``cap_bounds``): ``QUEUED_AGE`` over it, asked as two ranges
-# each of an index (``oldest_past_age``), as every recording asks it; the wall clock's only when it is
-# trusted now (``age_cutoff``: a clock set a year ahead must age nothing).
-THIS_BOOT_PAST_AGE = f"({THIS_BOOT} AND queued_boottime < :boot_cutoff)"
-# Without a boot id (``:boot`` NULL: not Linux) every row is of another boot, aged by its date.
-OTHER_BOOT_PAST_AGE = f"((:boot IS NULL OR queued_boot IS NOT :boot) AND {past_age('queued_at', QUEUED_CLOCK)})"
-QUEUED_PAST_AGE = f"({THIS_BOOT_PAST_AGE} OR {OTHER_BOOT_PAST_AGE})"
-
-
-def boot_bounds(records: Records) -> dict[str, Any]:
-    """This boot's id and CLOCK_BOOTTIME now, the parameters ``THIS_BOOT`` and ``QUEUED_AGE`` read by.
-    Without a boot id (not Linux) no row is of this boot: ``NULL`` equals nothing."""
-    return {"boot": records.boot() or None, "boottime": records.boottime()}
-
-
-def cap_bounds(records: Records, max_age: timedelta) -> dict[str, Any]:
-    """The parameters of ``QUEUED_PAST_AGE``: older than ``max_age`` by either clock."""
-    bounds = boot_bounds(records)
-    cutoff = age_cutoff(records.trusted_now(), max_age)
-    return {**age_bounds(cutoff), **bounds, "boot_cutoff": bounds["boottime"] - max_age.total_seconds()}
+# How long an unsent row has waited: the one rule, of the age shown (``QUEUED_AGE``) and of the outbox's
+# age cap (``QUEUED_PAST_AGE``), which every recording asks (``oldest_past_age``, ``_make_room``).
+QUEUED = Aged("queued_at", QUEUED_CLOCK, "queued_boot", "queued_boottime")
+QUEUED_AGE = QUEUED.age
+QUEUED_PAST_AGE = QUEUED.past
+# How long ago a verdict arrived, by the same rule: its photo's retention (``ScreeningStore.purge_images``).
+ANSWERED = Aged("r.received_at", "r.clock", "r.boot", "r.received_boottime")
 
 
 def oldest_past_age(records: Records, max_age: timedelta) -> str | None:
     """When the oldest unsent result past the age cap ``max_age`` was queued, or ``None``. Aged by
-    ``QUEUED_AGE``: a clock in 1970, or months behind, then set right, ages nothing of another boot,
+    ``QUEUED``: a clock in 1970, or months behind, then set right, ages nothing of another boot,
     and this boot's wait is counted whatever the clock did. The recording's cap and the readiness
     list ask the same."""
     return records.connection.execute(
         "SELECT min(queued_at) FROM ("
-        f"SELECT min(queued_at) AS queued_at FROM outbox WHERE sent_at IS NULL AND {THIS_BOOT_PAST_AGE} "
-        f"UNION ALL SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND {OTHER_BOOT_PAST_AGE})",
-        cap_bounds(records, max_age),
+        f"SELECT min(queued_at) AS queued_at FROM outbox WHERE sent_at IS NULL AND {QUEUED.this_boot_past} "
+        f"UNION ALL SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND {QUEUED.other_boot_past})",
+        age_bounds(records, max_age),
     ).fetchone()[0]
 
 
@@ -571,7 +603,8 @@ class UnsentAges:
     # The age of the oldest unsent result that has one (``QUEUED_AGE``); ``None`` if none has.
     oldest: timedelta | None
     # Unsent results that have none: queued before this boot on a clock not synchronised (not set,
-    # months behind, or one that ran fast and was set right since). Their age cannot be told, and is not 0.
+    # months behind, or one that ran fast and was set right since), or read now on such a clock. Their
+    # age cannot be told, and is not 0.
     undated: int
 
 
@@ -579,12 +612,10 @@ def unsent_ages(records: Records) -> UnsentAges:
     """The unsent results' ages now (``QUEUED_AGE``): a result dated in the future by a fast clock gave
     a negative age, read as just queued (green) however long it had waited; one dated before the build
     an age of decades, and a backlog dated months early by a clock NTP then set read as months old."""
-    now = records.clock()
-    bounds = {**boot_bounds(records), "since": BUILD_DATE.isoformat(), "now": now.isoformat()}
     oldest, undated = records.connection.execute(
         "SELECT max(age), count(*) FILTER (WHERE age IS NULL) "
         f"FROM (SELECT {QUEUED_AGE} AS age FROM outbox WHERE sent_at IS NULL AND NOT ({WITHHELD}))",
-        {**bounds, "until": (now + FUTURE_TOLERANCE).isoformat()},
+        age_bounds(records),
     ).fetchone()
     return UnsentAges(None if oldest is None else timedelta(seconds=oldest), undated)
 
@@ -679,7 +710,7 @@ class ScreeningStore:
         deleted = self._db.execute(
             f"DELETE FROM outbox WHERE {droppable} AND ({QUEUED_PAST_AGE} OR seq IN "
             f"(SELECT seq FROM outbox WHERE {droppable} ORDER BY seq LIMIT :excess)) RETURNING result_id",
-            {**cap_bounds(self.records, self._limits.max_age), "excess": excess},
+            {**age_bounds(self.records, self._limits.max_age), "excess": excess},
         ).fetchall()
         if len(deleted) < excess:  # the rest are in flight: kept, and this screening recorded over the cap
             over = excess - len(deleted)
@@ -1110,28 +1141,27 @@ class ScreeningStore:
         tells it from the others of its body site, and a device put away between campaigns would
         delete it at its next start, before the nurse opened the call-back.
 
-        Only on a trusted clock, and aged from the verdict's arrival as ``past_age`` ages a time: a
-        clock a year ahead must not purge every image at once, nor, set right, one months behind purge
-        those answered during a campaign. The sync's time is not aged: no clock state is kept with it,
-        and a verdict arrives only once its result has reached the station, so its arrival, read on a
-        synchronised clock, bounds the sync's true time too.
+        Aged from the verdict's arrival by the outbox's rule (``ANSWERED``, ``Aged``): on this boot by
+        its clock, never set, so a device without a time server purges too; of another boot by its date,
+        only on a trusted clock: a clock a year ahead must not purge every image at once, nor, set right,
+        one months behind purge those answered during a campaign. The sync's time is not aged: no clock
+        state is kept with it, and a verdict arrives only once its result has reached the station, so
+        its arrival bounds the sync's true time too.
         """
-        now = self.records.trusted_now()
-        if now is None:
-            log_event("records.purge_deferred", level=30, reason="the clock is not synchronised or before the build")
-            return 0
+        if self.records.trusted_now() is None:
+            reason = "the clock is not synchronised or before the build: only this boot's verdicts are aged"
+            log_event("records.purge_deferred", level=30, reason=reason)
         with transaction(self._db):
             purged = self._db.execute(
                 "DELETE FROM image WHERE result_id IN (SELECT s.result_id FROM screening s "
                 "WHERE s.synced_at IS NOT NULL AND EXISTS (SELECT 1 FROM review r "
-                f"WHERE r.result_id = s.result_id AND {past_age('r.received_at', 'r.clock')})) "
+                f"WHERE r.result_id = s.result_id AND {ANSWERED.past})) "
                 f"AND result_id NOT IN ({to_call_back('s.result_id')})",
-                age_bounds(age_cutoff(now, retention)),
+                age_bounds(self.records, retention),
             ).rowcount
             if purged:
-                owe_checkpoint(
-                    self.records, append_event(self._db, "retention", {"images": purged, "days": retention.days}, now)
-                )
+                details = {"images": purged, "days": retention.days}
+                owe_checkpoint(self.records, append_event(self._db, "retention", details, self.records.clock()))
         if purged:
             pay_checkpoint(self.records, wait=True)
         return purged
@@ -1172,6 +1202,7 @@ class ScreeningStore:
                 # Which day's Today it belongs to, not what it says: outside the digest (worklist.py).
                 "clock": self.records.clock_state(now).value,
                 "boot": self.records.boot() or None,
+                "received_boottime": self.records.boottime(),
             }
             self._db.execute(
                 f"INSERT INTO review ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())

@@ -34,6 +34,7 @@ from firmware_app.health.checks import (
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.inference.model import ModelError
 from firmware_app.messages import message, sentence
+from firmware_app.records.clock import current_boot
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.store import OutboxLimits
 from firmware_app.wording import check_sentence
@@ -127,8 +128,10 @@ def test_the_text_report_says_each_level_and_their_count_in_the_devices_language
 
 
 def _screened_into_an_outbox_of_one(directory, screenings: int) -> None:
-    """``screenings`` recorded under ``drop_oldest`` with room for one unsent result: all but one dropped."""
-    store = open_store(directory, limits=OutboxLimits(max_rows=1, policy="drop_oldest"))
+    """``screenings`` recorded under ``drop_oldest`` with room for one unsent result: all but one dropped.
+    Queued on this boot, doctor's (``current_boot``): of another, on this machine's clock, never
+    synchronised, the one left would read undated, amber whatever was dropped."""
+    store = open_store(directory, limits=OutboxLimits(max_rows=1, policy="drop_oldest"), boot=current_boot())
     for _ in range(screenings):
         record_one(store, small_photo())
     store.records.close()

@@ -87,12 +87,17 @@ def read_held(path: Path) -> Iterator[threading.Event]:
         reader.join(60)
 
 
-# The schema before the migration that backfilled ``last_backup`` (the ten after it added the
+# The schema before the migration that backfilled ``last_backup`` (the eleven after it added the
 # verdicts' clock and boot, the unsent rows' index by queued_at, the table of results dropped
 # unsent, the operators' count of wrong PINs from the network, the station's erasure requests, the
 # index of the erasures' audit events, the visits in progress, the unsent rows' boot and boot
-# clock, then the screenings' photo keys: ``back_to`` undoes them).
-BEFORE_LAST_BACKUP = SCHEMA_VERSION - 10
+# clock, the screenings' photo keys, then the verdicts' boot clock: ``back_to`` undoes them).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 11
+
+
+def undo_received_boottime(db: sqlite3.Connection) -> None:
+    """Undo the last migration, the boot's clock as each verdict arrived (``records.store.ANSWERED``)."""
+    db.execute("ALTER TABLE review DROP COLUMN received_boottime")
 
 
 def undo_queued_boot(db: sqlite3.Connection) -> None:
@@ -103,7 +108,7 @@ def undo_queued_boot(db: sqlite3.Connection) -> None:
 
 
 def drop_photo_keys(db: sqlite3.Connection) -> None:
-    """Undo the last migration, the screenings' photo keys (``ScreeningStore.screened_before``)."""
+    """Undo a late migration, the screenings' photo keys (``ScreeningStore.screened_before``)."""
     db.execute("DROP INDEX screening_photo_key")
     db.execute("ALTER TABLE screening DROP COLUMN photo_key")
 
@@ -112,8 +117,9 @@ def back_to(db: sqlite3.Connection, version: int) -> None:
     """Set real records back to ``version``, as a device on that release holds them: the unsent
     rows' queued_at index, the verdicts' clock and boot, the results dropped unsent, the operators'
     wrong PINs from the network, the station's erasure requests, the erasures' audit index, the
-    visits in progress, the unsent rows' boot and boot clock and the screenings' photo keys, the latest
-    migrations, go (a test of an earlier one undoes its own columns)."""
+    visits in progress, the unsent rows' boot and boot clock, the screenings' photo keys and the
+    verdicts' boot clock, the latest migrations, go (a test of an earlier one undoes its own columns)."""
+    undo_received_boottime(db)
     drop_photo_keys(db)
     undo_queued_boot(db)
     db.execute("DROP TABLE open_visit")
@@ -198,7 +204,7 @@ def record_one(
     """Record through the same path the pipeline uses: validated payload, sealed JPEG, one transaction.
     The default screening is captured on the store's clock, as the pipeline's frames are: on the test
     machine's, once a test's date has passed, it would be dated in that clock's future, a time the
-    outbox's age cap does not age (``records.store.past_age``)."""
+    outbox's age cap does not age (``records.store.Aged``)."""
     record = record or sample_record(captured_at=store.records.clock())
     recorder = DurableRecorder(store, DEVICE, schema, sharing, review_schema)
     try:

@@ -16,7 +16,7 @@ from firmware_app.messages import sentence
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review
-from firmware_app.records.store import OutboxFull, OutboxLimits, oldest_past_age
+from firmware_app.records.store import OutboxFull, OutboxLimits, oldest_past_age, unsent_ages
 from firmware_app.records_cli import sync_status
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
@@ -130,15 +130,17 @@ def test_a_real_age_cap_still_applies_on_a_synchronised_clock(tmp_path, photo, b
 
 
 def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp_path, photo):
+    """Set by hand, the wall clock jumps and the boot's does not: nothing is a year older on this boot.
+    Set right after a restart 40 days on, the verdict dated a year ahead, of an earlier boot, has no age."""
     clock = Clock(RIGHT)
-    store = open_store(tmp_path, clock=clock)
+    store = open_store(tmp_path, clock=clock, boottime=clock.boottime)
     outbox = Outbox(store.records)
     first = record_one(store, photo, sample_record(score=0.05))  # cleared: the "no referral" asks nothing
     outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
     assert store.add_review(Review("rev-1", first.result_id, "no_refer", RIGHT, "dr-lopez", None)) == "stored"
 
     clock.now = RIGHT + timedelta(days=400)  # set by hand: the kernel marks the clock unsynchronised
-    ahead = open_store(tmp_path, clock=clock, synchronised=False)
+    ahead = open_store(tmp_path, clock=clock, synchronised=False, boottime=clock.boottime)
     assert ahead.purge_images(timedelta(days=30)) == 0  # on main: every acknowledged image at once
     ahead_outbox = Outbox(ahead.records)
     future = record_one(ahead, photo, sample_record(captured_at=clock.now, score=0.05))
@@ -146,8 +148,9 @@ def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp
     assert ahead.add_review(Review("rev-2", future.result_id, "no_refer", clock.now, "dr-lopez", None)) == "stored"
     assert payload_of(ahead, future.result_id)["clock"] == "unsynchronised"
 
-    clock.now = RIGHT + timedelta(days=40)  # set right again, by NTP
-    right = open_store(tmp_path, clock=clock, synchronised=True)
+    clock.wait(timedelta(days=40))
+    clock.now = RIGHT + timedelta(days=40)  # set right again, by NTP, after a restart
+    right = open_store(tmp_path, clock=clock, synchronised=True, boot="the boot after", boottime=clock.boottime)
     assert right.purge_images(timedelta(days=30)) == 1  # the first image, truly 40 days after its sync
     kept = [r[0] for r in right.records.connection.execute("SELECT result_id FROM image")]
     assert kept == [future.result_id]  # synced at a time that has not come yet: not aged
@@ -163,22 +166,44 @@ def answered_and_cleared(store, photo, clock: Clock) -> str:
     return record.result_id
 
 
-def test_a_photo_answered_on_an_unsynchronised_clock_months_behind_is_kept_once_it_is_set_right(tmp_path, photo):
+@pytest.mark.parametrize("purged_on", ["test-boot", "the boot after"])
+def test_a_photo_answered_on_an_unsynchronised_clock_months_behind_is_kept_once_it_is_set_right(
+    tmp_path, photo, purged_on
+):
     """A device stored for months, synced and answered during a campaign with no time server, dated
     the sync and the verdict months early: on main the first purge after NTP set the clock deleted the
-    photo, 30 days of retention read from dates months off, a day after the verdict truly arrived."""
+    photo, 30 days of retention read from dates months off, a day after the verdict truly arrived.
+    On this boot its clock, never set, ages it truly (before, it was kept until a restart, its result
+    aged all the while); after a restart its date, read on a clock not set, ages nothing."""
     clock = Clock(datetime(2026, 12, 5, tzinfo=UTC))  # the last saved time; truly 2027-03-20
-    store = open_store(tmp_path, clock=clock, synchronised=False)
+    store = open_store(tmp_path, clock=clock, synchronised=False, boottime=clock.boottime)
     campaign = answered_and_cleared(store, photo, clock)
     store.records.close()
 
-    clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered
-    store = open_store(tmp_path, clock=clock, synchronised=True)
+    clock.now = datetime(2027, 3, 20, tzinfo=UTC)  # NTP answered: the clock steps, the boot goes on
+    store = open_store(tmp_path, clock=clock, synchronised=True, boottime=clock.boottime)
     answered_and_cleared(store, photo, clock)
     assert store.purge_images(timedelta(days=30)) == 0  # on main: 1, the campaign's photo
-    clock.now += timedelta(days=31)
-    assert store.purge_images(timedelta(days=30)) == 1  # the one answered on a synchronised clock: aged
-    assert [r[0] for r in store.records.connection.execute("SELECT result_id FROM image")] == [campaign]
+    store.records.close()
+    clock.wait(timedelta(days=31))
+    store = open_store(tmp_path, clock=clock, synchronised=True, boot=purged_on, boottime=clock.boottime)
+    kept = [] if purged_on == "test-boot" else [campaign]
+    assert store.purge_images(timedelta(days=30)) == 2 - len(kept)  # the one answered on a synchronised clock
+    assert [r[0] for r in store.records.connection.execute("SELECT result_id FROM image")] == kept
+
+
+def test_a_device_with_no_time_server_purges_the_photos_answered_on_this_boot_at_their_true_age(tmp_path, photo):
+    """The purge ages a verdict's arrival by the outbox's rule (``records.store.Aged``): on this boot by
+    the boot's clock. Before, it was deferred on any clock not synchronised: a site without a time
+    server kept every photo on the card for good, while the outbox aged their results."""
+    clock = Clock(RIGHT)
+    store = open_store(tmp_path, clock=clock, synchronised=False, boottime=clock.boottime)
+    answered_and_cleared(store, photo, clock)
+    clock.wait(timedelta(days=29))
+    assert store.purge_images(timedelta(days=30)) == 0
+    clock.wait(timedelta(days=2))
+    assert store.purge_images(timedelta(days=30)) == 1  # before: 0, deferred
+    assert not store.records.connection.execute("SELECT 1 FROM image").fetchone()
 
 
 def waited(store) -> tuple[int, int | None, int, str]:
@@ -255,3 +280,47 @@ def test_a_result_of_an_earlier_boot_on_an_unsynchronised_clock_has_no_age(tmp_p
     clock.wait(timedelta(days=1))
     store = open_store(tmp_path, clock=clock, synchronised=True, boot="this boot", boottime=clock.boottime)
     assert waited(store) == (2, 86400, 1, "health.backlog.undated")
+
+
+WAITED = timedelta(days=11)
+# How an unsent result was queued (boot, clock synchronised), then read after ``WAITED``: the wall
+# clock's step meanwhile, the boot read on (``""``: no boot id, not Linux), whether synchronised then.
+AGE_CASES = {
+    "this boot": ("boot-1", True, timedelta(0), "boot-1", True),
+    "this boot, no time server": ("boot-1", False, timedelta(0), "boot-1", False),
+    "this boot, the clock set back a year": ("boot-1", True, -timedelta(days=365), "boot-1", False),
+    "another boot": ("boot-1", True, timedelta(0), "boot-2", True),
+    "another boot, read on a clock not synchronised": ("boot-1", True, timedelta(0), "boot-2", False),
+    "another boot, queued on a clock not synchronised": ("boot-1", False, timedelta(0), "boot-2", True),
+    "no boot recorded": ("", True, timedelta(0), "", True),
+    "no boot recorded, read on a clock not synchronised": ("", True, timedelta(0), "", False),
+    "queued in the future": ("boot-1", True, -timedelta(days=400), "boot-2", True),
+    "read in 1970": ("boot-1", True, BOOTED_IN_1970 - RIGHT - WAITED, "boot-2", False),
+}
+
+
+@pytest.mark.parametrize("case", AGE_CASES)
+def test_the_age_cap_drops_exactly_the_results_whose_shown_age_exceeds_it(tmp_path, photo, case):
+    """The age ``sync status`` and the readiness list show (``QUEUED_AGE``) and the cap a recording
+    applies (``QUEUED_PAST_AGE``, asked as ``oldest_past_age`` and as ``drop_oldest`` deletes) are one
+    rule: on main a result of another boot (or of none kept) read on a clock not synchronised showed
+    its 11 days by that clock, past a 10-day cap that did not apply to it."""
+    queued_boot, queued_synchronised, step, boot, synchronised = AGE_CASES[case]
+    clock = Clock(RIGHT)
+    store = open_store(
+        tmp_path, clock=clock, synchronised=queued_synchronised, boot=queued_boot, boottime=clock.boottime
+    )
+    waiting = record_one(store, photo, sample_record(captured_at=clock.now)).result_id
+    store.records.close()
+
+    clock.wait(WAITED)
+    clock.now += step
+    cap = OutboxLimits(max_age=timedelta(days=10), policy="drop_oldest")
+    store = open_store(tmp_path, limits=cap, clock=clock, synchronised=synchronised, boot=boot, boottime=clock.boottime)
+    shown = unsent_ages(store.records).oldest
+    for max_age in (timedelta(days=1), cap.max_age, timedelta(days=12)):
+        past = shown is not None and shown > max_age
+        assert (oldest_past_age(store.records, max_age) is not None) == past, (shown, max_age)
+    record_one(store, photo, sample_record(captured_at=clock.now))
+    kept = [r[0] for r in store.records.connection.execute("SELECT result_id FROM outbox")]
+    assert (waiting not in kept) == (shown is not None and shown > cap.max_age), shown
