@@ -435,6 +435,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{model} : le disque est plein, pas de place sur {folder} pour revenir au paquet précédent : libérez "
         "de la place, puis recommencez le rollback ; le modèle actif n'a pas changé",
     },
+    # ``models install``, ``rollback`` or ``--clean-damaged`` on a models folder this user may not write, or on a
+    # read-only file system (bundles/install.py, ModelsNotWritable); {reason}: the system's (``system_reason``).
+    "models.not_writable": {
+        "en": "{folder}: the models folder cannot be written ({reason}); nothing was changed. Run the command as "
+        "the device's user (sudo -u edgescreen /opt/edgescreen/venv/bin/edgescreen models ...), and check that "
+        "the card is not read-only",
+        "fr": "{folder} : le dossier des modèles ne peut pas être modifié ({reason}) ; rien n'a changé. Lancez la "
+        "commande en tant qu'utilisateur de l'appareil (sudo -u edgescreen /opt/edgescreen/venv/bin/edgescreen "
+        "models ...), et vérifiez que la carte n'est pas en lecture seule",
+    },
     # ``models install`` whose copy onto the models' disk failed otherwise (bundles/install.py, BundleNotCopied):
     # {file}, the first file it failed on; {reason}, the system's own English words for why.
     "models.not_copied": {

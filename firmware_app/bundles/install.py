@@ -66,6 +66,11 @@ class NoRoomToRollBack(BundleError, RequestRefused):
     device's language as a full disk is for an install."""
 
 
+class ModelsNotWritable(RequestRefused):
+    """The models folder cannot be written by this user or on its file system: nothing was changed,
+    said in the device's language with the system's reason."""
+
+
 @dataclass(frozen=True)
 class Switch:
     """What an install, a repair or a rollback did, for the audit log and the operator; a repair also
@@ -234,9 +239,17 @@ def _remove_leftovers(directory: Path, model_id: str) -> None:
 
 @contextmanager
 def exclusive(directory: Path) -> Iterator[None]:
-    """One install or rollback at a time: each cleans up the others' temporary files."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / LOCK_FILE).open("a") as lock:
+    """One install, rollback or cleaning at a time: each cleans up the others' temporary files. A
+    models folder this user may not write (a technician who forgot ``sudo -u edgescreen``) or on a
+    file system remounted read-only is refused here, before anything changed, in the device's
+    language (``ModelsNotWritable``), not as the traceback of the lock file it cannot open."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        lock = (directory / LOCK_FILE).open("a")
+    except OSError as error:
+        reason = partial(system_reason, error)
+        raise ModelsNotWritable.saying("models.not_writable", folder=str(directory), reason=reason) from error
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 

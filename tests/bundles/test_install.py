@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -24,10 +25,10 @@ from firmware_app.bundles.keys import trusted_keys
 from firmware_app.bundles.manifest import BundleError, InstalledCopyGone, verify_bundle
 from firmware_app.config import load_config
 from firmware_app.inference.model import TriageModel
-from firmware_app.messages import message, sentence
+from firmware_app.messages import message, sentence, system_reason
 from firmware_app.records.store import Records
 from tests.bundles.kit import device_config, make_key, signed_bundle, with_version
-from tests.conftest import MODELS_DIR, PROJECT_ROOT
+from tests.conftest import MODELS_DIR, PROJECT_ROOT, read_only_view
 from tests.health.test_doctor import doctor
 from tests.mqtt_broker import wait_until
 from tests.records.kit import in_language, write_config
@@ -591,3 +592,24 @@ def test_models_clean_damaged_removes_the_damaged_copies_and_never_a_copy_a_link
     assert not removed.exists() and linked.is_dir()
     assert verify_bundle(installed / "melanoma", keys, threads=1).version == "1.1.0"
     assert verify_bundle(installed / before, keys, threads=1).version == "1.0.0"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_models_clean_damaged_on_a_models_folder_it_cannot_write_says_so(device, language):
+    """Run by a user who may read the models but not write them, or on a store the kernel remounted
+    read-only, ``--clean-damaged`` ended in a traceback at the installs' lock: it says the folder
+    cannot be written and why, in the device's language, and removes nothing."""
+    directory, _key, trusted, first, config = device
+    in_language(config, language)
+    installed = directory / "installed"
+    install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
+    (installed / "melanoma" / "manifest.json").unlink()
+    install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
+    (kept,) = install.damaged_copies(installed)
+    with read_only_view(installed, installed):
+        run = edgescreen("models", "--clean-damaged", config=config)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    reason = system_reason(OSError(errno.EROFS, "Read-only file system"), language)
+    said = sentence("models.not_writable", language, folder=str(installed), reason=reason)
+    assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr
+    assert kept.is_dir()
