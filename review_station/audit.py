@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from firmware_app.records.audit import HEAD_KEY, ChainCheck, broken_chain, chain_event, check_chain
-from review_station.storage.locks import hold_the_writer
+from review_station.storage.locks import advisory_lock
 from review_station.storage.tables import audit, meta
 
 AUDIT_LOCK = 0x65646765  # any constant: the one advisory lock the audit log takes
@@ -42,10 +42,7 @@ STATION_KINDS = (
 
 def append(connection: Connection, kind: str, details: Mapping[str, Any], at: datetime | None = None) -> int:
     """Append one event in ``connection``'s transaction; the details hold ids and codes, never free text."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
-    else:
-        hold_the_writer(connection)
+    advisory_lock(connection, AUDIT_LOCK)
     last = connection.execute(select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)).first()
     moment = at or datetime.now(UTC)
     event = chain_event(tuple(last) if last else None, kind, details, moment, STATION_KINDS)

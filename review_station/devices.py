@@ -18,7 +18,7 @@ from review_station import audit
 from review_station.erasure import hold_off_erasures
 from review_station.ingest.release import Released, release
 from review_station.refused import Refused
-from review_station.storage.locks import for_update
+from review_station.storage.locks import advisory_lock
 from review_station.storage.tables import devices
 
 
@@ -67,9 +67,25 @@ def enrol(engine: Engine, device_id: str, site_id: str, by: str) -> Released:
         return release(connection, [device_id], {device_id: site_id}, by)
 
 
+# PostgreSQL's advisory lock between a retirement and the uploads of photos (``hold_off_retirements``).
+RETIRING = 0x52455449
+
+
+def hold_off_retirements(connection: Connection, shared: bool = True) -> None:
+    """Keep a retirement (``retire``) from committing between this transaction's look at its device
+    (``is_active``) and its commit: a photo checked for an active device was stored after the device
+    was retired as lost or stolen. Taken before anything else, shared by the uploads (a device's
+    uploads do not wait for each other), the retirement's exclusive. Not the device's row (``FOR
+    SHARE``): an ingest batch, which takes the audit's lock before it updates its devices' rows,
+    deadlocked with an upload holding the row and waiting for the audit's lock to audit its photo."""
+    advisory_lock(connection, RETIRING, shared)
+
+
 def retire(engine: Engine, device_id: str, by: str) -> None:
-    """From now on this device's results go to quarantine; what it sent before stays."""
+    """From now on this device's results go to quarantine; what it sent before stays. Photos being
+    uploaded are stored first, or refused (``hold_off_retirements``)."""
     with engine.begin() as connection:
+        hold_off_retirements(connection, shared=False)
         done = connection.execute(
             update(devices)
             .where(devices.c.device_id == device_id, devices.c.retired_at.is_(None))
@@ -88,13 +104,12 @@ def all_devices(connection: Connection) -> list[Device]:
     return [Device(**row._mapping) for row in rows]
 
 
-def is_active(connection: Connection, device_id: str, lock: bool = False) -> bool:
+def is_active(connection: Connection, device_id: str) -> bool:
     """Whether ``device_id`` is enrolled and not retired: only such a device's certificate may still
-    hand the station anything (a retired device may have been lost, or stolen with its key). With
-    ``lock``, the device stays so until the transaction ends (``for_update``, shared): a retirement
-    waits for what the caller stores on its word, or the caller, coming second, finds it retired."""
+    hand the station anything (a retired device may have been lost, or stolen with its key). Still so
+    when the caller commits if it held off retirements first (``hold_off_retirements``)."""
     query = select(devices.c.device_id).where(devices.c.device_id == device_id, devices.c.retired_at.is_(None))
-    return connection.execute(for_update(connection, query, shared=True) if lock else query).first() is not None
+    return connection.execute(query).first() is not None
 
 
 def active_sites(connection: Connection) -> dict[str, str]:

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from edgescreen_wire.erasure import ErasureRequest
 from edgescreen_wire.topics import parse_device_topic
@@ -31,7 +31,7 @@ from review_station import audit
 from review_station.erased_notices import owe_notices
 from review_station.storage import tallies
 from review_station.storage.conflicts import insert_into
-from review_station.storage.locks import for_update, hold_the_writer
+from review_station.storage.locks import advisory_lock, for_update
 from review_station.storage.tables import (
     contrary_reads,
     deliveries,
@@ -83,11 +83,7 @@ def hold_off_erasures(connection: Connection, shared: bool = True) -> None:
     tombstoned it and committed, and the result was stored after its erasure. PostgreSQL: an advisory
     lock, shared by the stores (ingesters do not wait for each other), the erasure's exclusive.
     SQLite: the one write lock (``hold_the_writer``: the tombstones are read before the first write)."""
-    if connection.dialect.name == "postgresql":
-        lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
-        connection.execute(select(lock(ERASING)))
-    else:
-        hold_the_writer(connection)
+    advisory_lock(connection, ERASING, shared)
 
 
 def erase_results(engine: Engine, result_ids: Sequence[str], by: str) -> Erased:

@@ -71,18 +71,21 @@ def expected_upload(
 ) -> dict[str, Any] | UploadAnswer:
     """The digest and size the result announced, if ``device_id`` may upload its photo; else the
     answer that says why not (the same for a whole upload and each part of a resumed one). With
-    ``lock``, the result and its device stay held until the transaction ends (``for_update``): what
-    the caller reads of its photo next is still so when it writes, and a retirement committed before
-    the photo is stored refuses it (``devices.is_active``)."""
+    ``lock``, the result and its device stay so until the transaction ends: the result is held
+    (``for_update``), so what the caller reads of its photo next is still so when it writes, and
+    retirements are held off (``devices.hold_off_retirements``, before anything else), so a
+    retirement committed before the photo is stored refuses it."""
     if not HEX32.fullmatch(result_id):
         return UploadAnswer(404, "no such result id")
+    if lock:
+        devices.hold_off_retirements(connection)
     query = select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
     result = connection.execute(for_update(connection, query) if lock else query).first()
     if result is None:
         return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
     if device_id != result.device_id:
         return UploadAnswer(403, "this certificate's device did not record that result")
-    if not devices.is_active(connection, device_id, lock):
+    if not devices.is_active(connection, device_id):
         return UploadAnswer(403, "this device is retired: its certificate uploads nothing more")
     expected = announced(result.payload)
     if expected is None:

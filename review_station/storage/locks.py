@@ -9,7 +9,7 @@ there. There, the database's one write lock is taken before the read instead.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Select, Table, false, update
+from sqlalchemy import Connection, Select, Table, false, func, select, update
 
 from review_station.storage.tables import meta
 
@@ -25,10 +25,21 @@ def hold_the_writer(connection: Connection) -> None:
         connection.execute(update(meta).where(false()).values(key=meta.c.key))
 
 
-def for_update(connection: Connection, query: Select, of: Table | None = None, shared: bool = False) -> Select:
+def for_update(connection: Connection, query: Select, of: Table | None = None) -> Select:
     """``query`` holding the rows it reads (those of ``of``'s table, when it joins others) until the
     transaction ends, on either database (``hold_the_writer``): a state read to decide a write is
-    still that state when the write commits. ``shared`` (PostgreSQL's ``FOR SHARE``): the rows are
-    held from their writers only, so transactions that merely rely on them do not wait for each other."""
+    still that state when the write commits."""
     hold_the_writer(connection)
-    return query.with_for_update(of=of, read=shared)
+    return query.with_for_update(of=of)
+
+
+def advisory_lock(connection: Connection, key: int, shared: bool = False) -> None:
+    """Take the lock named ``key`` until the transaction ends. PostgreSQL: a transaction-scoped
+    advisory lock (``shared`` holders wait only for the exclusive one), a gate between transactions
+    that holds none of the rows others lock, so it adds no cycle with them when taken first. SQLite:
+    the one write lock (``hold_the_writer``)."""
+    if connection.dialect.name == "postgresql":
+        lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+        connection.execute(select(lock(key)))
+    else:
+        hold_the_writer(connection)

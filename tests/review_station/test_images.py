@@ -8,6 +8,7 @@ import io
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,7 @@ from review_station import accounts, audit, devices, images, resumable
 from review_station.cli import main
 from review_station.config import ImagesConfig, ReviewConfig, UploadsConfig, WebConfig
 from review_station.storage.tables import audit as audit_table
+from review_station.storage.tables import devices as devices_table
 from review_station.storage.tables import images as images_table
 from review_station.storage.tables import reads, users
 from review_station.uploads import create_upload_app
@@ -224,6 +226,35 @@ def test_a_device_retired_while_its_photo_is_uploaded_is_refused_it_once_the_ret
         assert [act for act in acts if act in ("received", "retire")] == ["received", "retire"]
     else:
         assert (answers["upload"], stored) == (RETIRED, 0)
+
+
+@pytest.mark.parametrize("upload", UPLOADS.values(), ids=UPLOADS.keys())
+def test_an_upload_does_not_deadlock_with_an_ingest_batch_that_audits_then_notes_its_device(engine, upload):
+    """An ingest batch holding the device's erasure request audits it (the audit's lock), then notes
+    the device's last message (its row). An upload that held the device's row to keep a retirement
+    out, then waited for the audit's lock to audit its photo, closed a cycle: PostgreSQL broke it by
+    failing one of the two (DeadlockDetected: an upload's 500, or the batch rolled back). The upload
+    waits for the batch instead, then stores its photo."""
+    sealed = os.urandom(5000)
+    result_id = announcing(engine, sealed)
+    audited, committed = threading.Event(), threading.Event()
+
+    def ingest() -> None:
+        with engine.begin() as connection:
+            audit.append(connection, "result_erased", {"results": [result_id], "by": "cam-01"})
+            audited.set()
+            time.sleep(1)  # the upload meanwhile reaches the audit's lock
+            connection.execute(
+                update(devices_table).where(devices_table.c.device_id == "cam-01").values(last_seen_at=None)
+            )
+        committed.set()
+
+    batch = threading.Thread(target=ingest)
+    batch.start()
+    audited.wait(10)
+    answer = upload(engine, result_id, sealed)
+    batch.join(20)
+    assert (answer.status, committed.is_set()) == (201, True)
 
 
 def test_erasure_on_request_deletes_the_photo_and_is_audited(engine, keys, retina_rgb):
