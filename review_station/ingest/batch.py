@@ -234,6 +234,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
     copies: dict[str, list[tuple[Incoming, dict[str, Any]]]] = defaultdict(list)  # by result id
     refused: list[dict[str, Any]] = []
     last_seen: dict[str, datetime] = {}  # one UPDATE per device and batch, not one per message
+    noted: dict[str, dict[str, Any]] = {}  # by device: its last status in the batch, written with last_seen
     budget = AwaitingBudget(connection)
     for message in messages:
         where = parse_device_topic(message.topic)
@@ -243,11 +244,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
         if where is not None and where.leaf == STATUS:
             status = message.payload.decode("utf-8", "replace")
             if enrolled and status in STATUSES:
-                connection.execute(
-                    update(devices)
-                    .where(devices.c.device_id == where.device_id)
-                    .values(status=status, status_at=message.received_at)
-                )
+                noted[where.device_id] = {"status": status, "status_at": message.received_at}
                 outcome.statuses += 1
             continue
         if where is not None and where.leaf == ERASURE:
@@ -298,8 +295,10 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
         outcome.quarantined = len(refused)
         log_event("review.quarantined", level=logging.WARNING, count=len(refused), first=refused[0]["reason"])
     # Shared rows last and in one order (tallies by key, then devices by id): two ingesters then wait
-    # for each other briefly instead of deadlocking.
+    # for each other briefly instead of deadlocking. The devices' statuses too, after the erasures'
+    # audit: a retirement takes the audit's lock, then its device's row (``devices.retire``).
     for device_id, seen in sorted(last_seen.items()):
         reads = {"review_schema": announced[device_id]} if device_id in announced else {}
-        connection.execute(update(devices).where(devices.c.device_id == device_id).values(last_seen_at=seen, **reads))
+        values = {"last_seen_at": seen, **reads, **noted.get(device_id, {})}
+        connection.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
     return outcome
