@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, and_, or_, select, text, update
 from sqlalchemy.dialects import sqlite
 
 from edgescreen_wire.checks import WireError
@@ -40,6 +40,7 @@ from review_station.ingest.classify import Refused, Unenrolled, result_row
 from review_station.ingest.quarantine_budget import OVER_BUDGET, AwaitingBudget
 from review_station.storage import tallies
 from review_station.storage.conflicts import insert_into
+from review_station.storage.locks import for_update
 from review_station.storage.tables import deliveries, devices, quarantine, results
 from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id, review_schema_read
 
@@ -227,9 +228,33 @@ def _not_quarantined(refused: list[dict[str, Any]], connection: Connection) -> i
     return sum(1 for result_id, _ in keys.values() if result_id in gone)
 
 
+def _hold_erased(connection: Connection, messages: Sequence[Incoming]) -> None:
+    """Hold the results the batch's erasure requests name before its first erasure audits (the audit's
+    lock): an upload holds its photo's result, then waits for the audit's lock to audit the photo, so
+    a batch that audited one erasure, then held that result to erase it, closed a cycle with it. Each
+    device's own results only, as ``erase_for_device`` erases; a request that does not parse holds
+    nothing (it is quarantined)."""
+    named: dict[str, set[str]] = defaultdict(set)
+    for message in messages:
+        where = parse_device_topic(message.topic)
+        if where is None or where.leaf != ERASURE:
+            continue
+        try:
+            named[where.device_id].update(parse_erasure(message.payload).result_ids)
+        except WireError:
+            continue
+    if named:
+        theirs = [
+            and_(results.c.device_id == device, results.c.result_id.in_(sorted(ids))) for device, ids in named.items()
+        ]
+        held = select(results.c.result_id).where(or_(*theirs)).order_by(results.c.result_id)
+        connection.execute(for_update(connection, held))
+
+
 def store_batch(connection: Connection, messages: Sequence[Incoming], registry: dict[str, str]) -> BatchOutcome:
     """Store results, quarantine what is refused, note device status and verdict acks: one transaction."""
     hold_off_erasures(connection)  # before the tombstones are read (``_not_erased``)
+    _hold_erased(connection, messages)
     outcome = BatchOutcome()
     copies: dict[str, list[tuple[Incoming, dict[str, Any]]]] = defaultdict(list)  # by result id
     refused: list[dict[str, Any]] = []
