@@ -40,9 +40,16 @@ STATION_KINDS = (
 )
 
 
+def hold(connection: Connection) -> None:
+    """Take the log's lock now, until the transaction ends, for a change that will audit itself after
+    it writes rows others lock: an ingest batch takes this lock (its erasures' events), then updates its
+    devices' rows, so a transaction holding such a row while it waits here closes a cycle."""
+    advisory_lock(connection, AUDIT_LOCK)
+
+
 def append(connection: Connection, kind: str, details: Mapping[str, Any], at: datetime | None = None) -> int:
     """Append one event in ``connection``'s transaction; the details hold ids and codes, never free text."""
-    advisory_lock(connection, AUDIT_LOCK)
+    hold(connection)
     last = connection.execute(select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)).first()
     moment = at or datetime.now(UTC)
     event = chain_event(tuple(last) if last else None, kind, details, moment, STATION_KINDS)

@@ -83,9 +83,11 @@ def hold_off_retirements(connection: Connection, shared: bool = True) -> None:
 
 def retire(engine: Engine, device_id: str, by: str) -> None:
     """From now on this device's results go to quarantine; what it sent before stays. Photos being
-    uploaded are stored first, or refused (``hold_off_retirements``)."""
+    uploaded are stored first, or refused (``hold_off_retirements``). The audit's lock is taken before
+    the device's row, in an ingest batch's order (``audit.hold``)."""
     with engine.begin() as connection:
         hold_off_retirements(connection, shared=False)
+        audit.hold(connection)
         done = connection.execute(
             update(devices)
             .where(devices.c.device_id == device_id, devices.c.retired_at.is_(None))

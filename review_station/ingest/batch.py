@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, and_, or_, select, text, update
 from sqlalchemy.dialects import sqlite
 
 from edgescreen_wire.checks import WireError
@@ -40,6 +40,7 @@ from review_station.ingest.classify import Refused, Unenrolled, result_row
 from review_station.ingest.quarantine_budget import OVER_BUDGET, AwaitingBudget
 from review_station.storage import tallies
 from review_station.storage.conflicts import insert_into
+from review_station.storage.locks import for_update
 from review_station.storage.tables import deliveries, devices, quarantine, results
 from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id, review_schema_read
 
@@ -227,13 +228,38 @@ def _not_quarantined(refused: list[dict[str, Any]], connection: Connection) -> i
     return sum(1 for result_id, _ in keys.values() if result_id in gone)
 
 
+def _hold_erased(connection: Connection, messages: Sequence[Incoming]) -> None:
+    """Hold the results the batch's erasure requests name before its first erasure audits (the audit's
+    lock): an upload holds its photo's result, then waits for the audit's lock to audit the photo, so
+    a batch that audited one erasure, then held that result to erase it, closed a cycle with it. Each
+    device's own results only, as ``erase_for_device`` erases; a request that does not parse holds
+    nothing (it is quarantined)."""
+    named: dict[str, set[str]] = defaultdict(set)
+    for message in messages:
+        where = parse_device_topic(message.topic)
+        if where is None or where.leaf != ERASURE:
+            continue
+        try:
+            named[where.device_id].update(parse_erasure(message.payload).result_ids)
+        except WireError:
+            continue
+    if named:
+        theirs = [
+            and_(results.c.device_id == device, results.c.result_id.in_(sorted(ids))) for device, ids in named.items()
+        ]
+        held = select(results.c.result_id).where(or_(*theirs)).order_by(results.c.result_id)
+        connection.execute(for_update(connection, held))
+
+
 def store_batch(connection: Connection, messages: Sequence[Incoming], registry: dict[str, str]) -> BatchOutcome:
     """Store results, quarantine what is refused, note device status and verdict acks: one transaction."""
     hold_off_erasures(connection)  # before the tombstones are read (``_not_erased``)
+    _hold_erased(connection, messages)
     outcome = BatchOutcome()
     copies: dict[str, list[tuple[Incoming, dict[str, Any]]]] = defaultdict(list)  # by result id
     refused: list[dict[str, Any]] = []
     last_seen: dict[str, datetime] = {}  # one UPDATE per device and batch, not one per message
+    noted: dict[str, dict[str, Any]] = {}  # by device: its last status in the batch, written with last_seen
     budget = AwaitingBudget(connection)
     for message in messages:
         where = parse_device_topic(message.topic)
@@ -243,11 +269,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
         if where is not None and where.leaf == STATUS:
             status = message.payload.decode("utf-8", "replace")
             if enrolled and status in STATUSES:
-                connection.execute(
-                    update(devices)
-                    .where(devices.c.device_id == where.device_id)
-                    .values(status=status, status_at=message.received_at)
-                )
+                noted[where.device_id] = {"status": status, "status_at": message.received_at}
                 outcome.statuses += 1
             continue
         if where is not None and where.leaf == ERASURE:
@@ -298,8 +320,10 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
         outcome.quarantined = len(refused)
         log_event("review.quarantined", level=logging.WARNING, count=len(refused), first=refused[0]["reason"])
     # Shared rows last and in one order (tallies by key, then devices by id): two ingesters then wait
-    # for each other briefly instead of deadlocking.
+    # for each other briefly instead of deadlocking. The devices' statuses too, after the erasures'
+    # audit: a retirement takes the audit's lock, then its device's row (``devices.retire``).
     for device_id, seen in sorted(last_seen.items()):
         reads = {"review_schema": announced[device_id]} if device_id in announced else {}
-        connection.execute(update(devices).where(devices.c.device_id == device_id).values(last_seen_at=seen, **reads))
+        values = {"last_seen_at": seen, **reads, **noted.get(device_id, {})}
+        connection.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
     return outcome

@@ -18,11 +18,14 @@ from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
 from sqlalchemy import Engine, event, func, select, update
 
+from edgescreen_wire.erasure import erasure_documents
 from edgescreen_wire.sealed_image import read_public_key, seal_image
+from edgescreen_wire.topics import ERASURE, device_topic
 from firmware_app.records.images import jpeg_bytes
 from review_station import accounts, audit, devices, images, resumable
 from review_station.cli import main
 from review_station.config import ImagesConfig, ReviewConfig, UploadsConfig, WebConfig
+from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import devices as devices_table
 from review_station.storage.tables import images as images_table
@@ -255,6 +258,38 @@ def test_an_upload_does_not_deadlock_with_an_ingest_batch_that_audits_then_notes
     answer = upload(engine, result_id, sealed)
     batch.join(20)
     assert (answer.status, committed.is_set()) == (201, True)
+
+
+@pytest.mark.parametrize("upload", UPLOADS.values(), ids=UPLOADS.keys())
+def test_an_upload_does_not_deadlock_with_an_ingest_batch_that_erases_another_result_then_its_own(engine, upload):
+    """An ingest batch carries out two erasure requests of the device: the first audits its erasure
+    (the audit's lock), the second holds the uploaded photo's result to erase it. An upload holding
+    that result while it waited for the audit's lock to audit its photo closed a cycle: PostgreSQL
+    broke it by failing one of the two (DeadlockDetected). Held back as it audits the first erasure,
+    the batch lets the upload run: the upload waits for the batch, then finds its result erased."""
+    sealed = os.urandom(5000)
+    result_id = announcing(engine, sealed)
+    [other] = add_results(engine, "cam-01", "clinic-7", [0.5])
+    topic = device_topic("clinic-7", "cam-01", ERASURE)
+    messages = [
+        Incoming(topic, erasure_documents("cam-01", [erased])[0], datetime.now(UTC)) for erased in (other, result_id)
+    ]
+    batch_thread, answers = threading.get_ident(), {}
+    uploading = threading.Thread(target=lambda: answers.update(upload=upload(engine, result_id, sealed)))
+
+    def hold_back(connection, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() == batch_thread and statement.startswith(AUDITING) and uploading.ident is None:
+            uploading.start()
+            uploading.join(2)
+
+    event.listen(engine, "before_cursor_execute", hold_back)
+    try:
+        with engine.begin() as connection:
+            outcome = store_batch(connection, messages, devices.active_sites(connection))
+    finally:
+        event.remove(engine, "before_cursor_execute", hold_back)
+    uploading.join(20)
+    assert (outcome.erasures, answers["upload"].status) == (2, 404)
 
 
 def test_erasure_on_request_deletes_the_photo_and_is_audited(engine, keys, retina_rgb):

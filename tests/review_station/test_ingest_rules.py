@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, event, insert, select, update
 
+from edgescreen_wire.erasure import erasure_documents
 from edgescreen_wire.result import RESULT_V2
-from review_station import devices
+from edgescreen_wire.topics import ERASURE, STATUS, device_topic
+from review_station import audit, devices
 from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import deliveries, quarantine, results
 from review_station.storage.tables import devices as device_table
@@ -126,6 +130,72 @@ def test_a_retired_device_is_refused_but_its_earlier_results_stay(engine: Engine
     devices.retire(engine, "cam-01", by="test")
     outcome = ingest(engine, (topic, result_bytes("cam-01", "site-a")[1]))
     assert outcome.quarantined == 1 and counts(engine)[:2] == (1, 1)
+
+
+def test_a_retirement_does_not_deadlock_with_an_ingest_batch_that_audits_then_notes_its_device(engine: Engine) -> None:
+    """An ingest batch holding the device's erasure request audits it (the audit's lock), then notes
+    the device's last message (its row). A retirement that updated the device's row, then waited for
+    the audit's lock to audit itself, closed a cycle: PostgreSQL broke it by failing one of the two
+    (DeadlockDetected: the administrator's retirement, or the batch rolled back). The retirement waits
+    for the batch instead, then retires the device."""
+    enrolled(engine)
+    audited, committed = threading.Event(), threading.Event()
+
+    def batch() -> None:
+        with engine.begin() as connection:
+            audit.append(connection, "result_erased", {"results": [], "by": "cam-01"})
+            audited.set()
+            time.sleep(1)  # the retirement meanwhile updates the device, then reaches the audit's lock
+            connection.execute(
+                update(device_table).where(device_table.c.device_id == "cam-01").values(last_seen_at=NOW)
+            )
+        committed.set()
+
+    ingester = threading.Thread(target=batch)
+    ingester.start()
+    audited.wait(10)
+    devices.retire(engine, "cam-01", by="test")
+    ingester.join(20)
+    with engine.connect() as connection:
+        retired = connection.execute(select(device_table.c.retired_at).where(device_table.c.device_id == "cam-01"))
+        assert (committed.is_set(), retired.scalar_one() is not None) == (True, True)
+
+
+def test_a_retirement_does_not_deadlock_with_an_ingest_batch_that_notes_a_status_then_erases(engine: Engine) -> None:
+    """A batch noting its device's status, then carrying out its erasure request (audited), took the
+    device's row before the audit's lock; a retirement takes them the other way round (the batch's
+    order for its last messages). Held back as it reaches the audit's lock, the batch lets the
+    retirement run: both commit, neither fails with DeadlockDetected. SQLite: the one writer."""
+    enrolled(engine)
+    result_id, payload = result_bytes("cam-01", "site-a")
+    ingest(engine, (result_topic("site-a", "cam-01"), payload))
+    [erasure] = erasure_documents("cam-01", [result_id])
+    messages = [
+        (device_topic("site-a", "cam-01", STATUS), b"online"),
+        (device_topic("site-a", "cam-01", ERASURE), erasure),
+    ]
+    batch_thread, retirement = (
+        threading.get_ident(),
+        threading.Thread(target=devices.retire, args=(engine, "cam-01", "test")),
+    )
+
+    def hold_back(connection, cursor, statement, parameters, context, executemany):
+        reaching = statement.startswith("INSERT INTO audit") or (
+            isinstance(parameters, dict) and audit.AUDIT_LOCK in parameters.values()
+        )
+        if threading.get_ident() == batch_thread and reaching and retirement.ident is None:
+            retirement.start()
+            retirement.join(2)
+
+    event.listen(engine, "before_cursor_execute", hold_back)
+    try:
+        outcome = ingest(engine, *messages)
+    finally:
+        event.remove(engine, "before_cursor_execute", hold_back)
+    retirement.join(20)
+    with engine.connect() as connection:
+        row = connection.execute(select(device_table).where(device_table.c.device_id == "cam-01")).one()
+    assert (outcome.erasures, outcome.statuses, row.status, row.retired_at is not None) == (1, 1, "online", True)
 
 
 def test_status_and_last_seen_come_from_the_retained_status_topic(engine: Engine) -> None:
