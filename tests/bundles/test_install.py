@@ -536,17 +536,24 @@ def test_a_rollback_on_a_full_disk_keeps_the_active_model_and_says_so(tmp_path, 
     assert [change["action"] for change in model_changes(tmp_path)] == ["install", "install"]
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
-def test_models_lists_the_damaged_copies_kept_with_their_size_and_how_to_remove_them(device, language):
-    """A repair keeps the damaged copy for inspection, and nothing ever removed it nor said it was
-    there: each repair left a whole bundle's megabytes on the device's card, unseen."""
+def one_damaged_copy(device, language: str) -> tuple[Path, Path, Path]:
+    """The device's models directory after a repair set one damaged copy aside (its active copy's
+    manifest removed, then the same bundle installed again), and the device's config in ``language``."""
     directory, _key, trusted, first, config = device
     in_language(config, language)
     installed = directory / "installed"
     install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
     (installed / "melanoma" / "manifest.json").unlink()
     install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
-    (kept,) = (installed / ".bundles").glob(".damaged-*")
+    (kept,) = install.damaged_copies(installed)
+    return installed, kept, config
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_models_lists_the_damaged_copies_kept_with_their_size_and_how_to_remove_them(device, language):
+    """A repair keeps the damaged copy for inspection, and nothing ever removed it nor said it was
+    there: each repair left a whole bundle's megabytes on the device's card, unseen."""
+    _installed, kept, config = one_damaged_copy(device, language)
 
     listing = edgescreen("models", config=config)
     size = math.ceil(sum(path.stat().st_size for path in kept.rglob("*") if path.is_file()) / 2**20)
@@ -599,13 +606,7 @@ def test_models_clean_damaged_on_a_models_folder_it_cannot_write_says_so(device,
     """Run by a user who may read the models but not write them, or on a store the kernel remounted
     read-only, ``--clean-damaged`` ended in a traceback at the installs' lock: it says the folder
     cannot be written and why, in the device's language, and removes nothing."""
-    directory, _key, trusted, first, config = device
-    in_language(config, language)
-    installed = directory / "installed"
-    install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
-    (installed / "melanoma" / "manifest.json").unlink()
-    install.install_bundle(first, installed, trusted_keys(trusted), threads=1)
-    (kept,) = install.damaged_copies(installed)
+    installed, kept, config = one_damaged_copy(device, language)
     with read_only_view(installed, installed):
         run = edgescreen("models", "--clean-damaged", config=config)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr

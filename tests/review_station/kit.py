@@ -6,21 +6,24 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event, func, select, update
 
 from edgescreen_wire.result import RESULT_V1, encode_result
 from edgescreen_wire.topics import RESULT, device_topic
 from firmware_app.sync.payload import result_payload
+from review_station import audit
 from review_station.config import load_review_config
 from review_station.ingest.ingester import Ingester, verdict_signer
-from review_station.storage.tables import quarantine, results
+from review_station.storage.tables import devices, quarantine, results
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import RUN_AS, Broker, stop_network_loop, wait_until
 from tests.records.kit import sample_record
@@ -212,3 +215,27 @@ def plan(engine: Engine, statement: str, parameters: Any) -> str:
             return "\n".join(row[-1] for row in found)
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         return "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+
+
+@contextmanager
+def batch_auditing_then_noting_its_device(engine: Engine, device_id: str = "cam-01") -> Iterator[threading.Event]:
+    """An ingest batch's lock order, held open: it audits the device's erasure request (the audit's
+    lock), waits a second while the caller's action reaches its own locks, then notes the device's last
+    message (its row). Entered once the batch holds the audit's lock; yields the event set when the
+    batch committed, which it must have by the time the block is left (else a deadlock broke it)."""
+    audited, committed = threading.Event(), threading.Event()
+
+    def batch() -> None:
+        with engine.begin() as connection:
+            audit.append(connection, "result_erased", {"results": [], "by": device_id})
+            audited.set()
+            time.sleep(1)  # the caller's action meanwhile takes its locks, then reaches the audit's
+            noted = update(devices).where(devices.c.device_id == device_id).values(last_seen_at=datetime.now(UTC))
+            connection.execute(noted)
+        committed.set()
+
+    ingester = threading.Thread(target=batch)
+    ingester.start()
+    audited.wait(10)
+    yield committed
+    ingester.join(20)

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -27,7 +26,6 @@ from review_station.cli import main
 from review_station.config import ImagesConfig, ReviewConfig, UploadsConfig, WebConfig
 from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import audit as audit_table
-from review_station.storage.tables import devices as devices_table
 from review_station.storage.tables import images as images_table
 from review_station.storage.tables import reads, users
 from review_station.uploads import create_upload_app
@@ -36,6 +34,7 @@ from review_station.web.photo import VIEWS
 from tests.mqtt_broker import wait_until
 from tests.records.kit import small_photo
 from tests.review_station.browser import chromium_page, served
+from tests.review_station.kit import batch_auditing_then_noting_its_device
 from tests.review_station.test_pages_in_chromium import sign_in_on
 from tests.review_station.web_kit import PASSWORD, add_results, announcing, hold_photo, signed_in_client
 from tests.sharing.kit import jpeg_markers, station_keys
@@ -240,23 +239,8 @@ def test_an_upload_does_not_deadlock_with_an_ingest_batch_that_audits_then_notes
     waits for the batch instead, then stores its photo."""
     sealed = os.urandom(5000)
     result_id = announcing(engine, sealed)
-    audited, committed = threading.Event(), threading.Event()
-
-    def ingest() -> None:
-        with engine.begin() as connection:
-            audit.append(connection, "result_erased", {"results": [result_id], "by": "cam-01"})
-            audited.set()
-            time.sleep(1)  # the upload meanwhile reaches the audit's lock
-            connection.execute(
-                update(devices_table).where(devices_table.c.device_id == "cam-01").values(last_seen_at=None)
-            )
-        committed.set()
-
-    batch = threading.Thread(target=ingest)
-    batch.start()
-    audited.wait(10)
-    answer = upload(engine, result_id, sealed)
-    batch.join(20)
+    with batch_auditing_then_noting_its_device(engine) as committed:
+        answer = upload(engine, result_id, sealed)
     assert (answer.status, committed.is_set()) == (201, True)
 
 

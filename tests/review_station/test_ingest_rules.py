@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, event, insert, select, update
+from sqlalchemy import Engine, event, insert, select
 
 from edgescreen_wire.erasure import erasure_documents
 from edgescreen_wire.result import RESULT_V2
@@ -16,7 +15,7 @@ from review_station import audit, devices
 from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import deliveries, quarantine, results
 from review_station.storage.tables import devices as device_table
-from tests.review_station.kit import counts, result_bytes, result_topic
+from tests.review_station.kit import batch_auditing_then_noting_its_device, counts, result_bytes, result_topic
 
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -139,23 +138,8 @@ def test_a_retirement_does_not_deadlock_with_an_ingest_batch_that_audits_then_no
     (DeadlockDetected: the administrator's retirement, or the batch rolled back). The retirement waits
     for the batch instead, then retires the device."""
     enrolled(engine)
-    audited, committed = threading.Event(), threading.Event()
-
-    def batch() -> None:
-        with engine.begin() as connection:
-            audit.append(connection, "result_erased", {"results": [], "by": "cam-01"})
-            audited.set()
-            time.sleep(1)  # the retirement meanwhile updates the device, then reaches the audit's lock
-            connection.execute(
-                update(device_table).where(device_table.c.device_id == "cam-01").values(last_seen_at=NOW)
-            )
-        committed.set()
-
-    ingester = threading.Thread(target=batch)
-    ingester.start()
-    audited.wait(10)
-    devices.retire(engine, "cam-01", by="test")
-    ingester.join(20)
+    with batch_auditing_then_noting_its_device(engine) as committed:
+        devices.retire(engine, "cam-01", by="test")
     with engine.connect() as connection:
         retired = connection.execute(select(device_table.c.retired_at).where(device_table.c.device_id == "cam-01"))
         assert (committed.is_set(), retired.scalar_one() is not None) == (True, True)
