@@ -1,8 +1,8 @@
 """Binding each recorded result, its queued payload and its specialists' verdicts to their audit events.
 
 The ``screening`` event carries a SHA-256 of the result row (the columns a reviewer relies on), of
-its photo key (which decides whether a batch skips a photo as screened before) and of the payload
-queued for the broker; each ``review`` event carries its verdict's ids, verdict and
+each column bound since (``BOUND_COLUMNS``: its photo key, its operator) and of the payload queued
+for the broker; each ``review`` event carries its verdict's ids, verdict and
 urgency, what decides whether the nurse calls the patient back (``records/verdicts.py``), and a
 SHA-256 of the rest of its row (findings, and the times that decide which verdict stands). An SQL
 edit of any of them no longer matches its event, and the event cannot be edited without breaking
@@ -44,10 +44,17 @@ RESULT_COLUMNS = (
 )
 ROW_DIGEST = "row_sha256"
 PAYLOAD_DIGEST = "payload_sha256"
-# The digest of a result's photo key, by which a batch knows a photo file it screened (``ScreeningStore.
-# screened_before``): cleared, the photo is screened again; set on another result, a photo never screened
-# is skipped. Events recorded before it was bound hold none (``_photo_key_altered``).
-PHOTO_KEY_DIGEST = "photo_key_sha256"
+# The columns of ``screening`` bound to its event after results were, each by its own digest under its own
+# detail: an event recorded before a column was bound holds none of it and verifies on the rest
+# (``_bound_column_altered``), so each column added here keeps the events of the releases before it verifying.
+BOUND_COLUMNS = {
+    # The photo key, by which a batch knows a photo file it screened (``ScreeningStore.screened_before``):
+    # cleared, the photo is screened again; set on another result, a photo never screened is skipped.
+    "photo_key_sha256": "photo_key",
+    # Who took the photo (the touchscreen app's operator, kept on the device only), which the records
+    # are the one witness of: changed or cleared, they name a colleague, or no one.
+    "operator_sha256": "operator",
+}
 # The mark of a row the worker withheld (``outbox.Outbox.withhold``, on a payload that fails ``check_queued``):
 # the one record of that decision, which the worker's queue passes over, ``sync status`` counts and
 # Today shows as never sent, and the backlog's age leaves out; nothing reads the payload again to decide it.
@@ -87,8 +94,9 @@ def row_digest(row: Mapping[str, Any], columns: tuple[str, ...] = RESULT_COLUMNS
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def photo_key_digest(row: Mapping[str, Any]) -> str:
-    return row_digest(row, ("photo_key",))
+def bound_digests(row: Mapping[str, Any]) -> dict[str, str]:
+    """The digests of a result's ``BOUND_COLUMNS``, by the detail its screening event holds each under."""
+    return {detail: row_digest(row, (column,)) for detail, column in BOUND_COLUMNS.items()}
 
 
 def payload_digest(payload: bytes) -> str:
@@ -170,7 +178,7 @@ def first_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch |
         if (
             event.get("outcome") != row["outcome"]
             or event[ROW_DIGEST] != row_digest(row)
-            or _photo_key_altered(row, event)
+            or _bound_column_altered(row, event)
         ):
             return Mismatch(result_id, seq, "audit.problem.row_altered")
         if row["payload"] is not None and event[PAYLOAD_DIGEST] != payload_digest(stored_bytes(row["payload"])):
@@ -178,11 +186,11 @@ def first_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch |
     return None
 
 
-def _photo_key_altered(row: sqlite3.Row, event: Mapping[str, Any]) -> bool:
-    """Whether a result's photo key differs from the digest its event holds (``PHOTO_KEY_DIGEST``). An
-    event recorded before it was bound holds none (from before the column or after it), and its row
-    verifies on the rest, as verdicts from before their digest do."""
-    return PHOTO_KEY_DIGEST in event and event[PHOTO_KEY_DIGEST] != photo_key_digest(row)
+def _bound_column_altered(row: sqlite3.Row, event: Mapping[str, Any]) -> bool:
+    """Whether one of a result's ``BOUND_COLUMNS`` differs from the digest its event holds. An event
+    recorded before a column was bound holds none of it (from before the column or after it), and its
+    row verifies on the rest, as verdicts from before their digest do."""
+    return any(detail in event and event[detail] != digest for detail, digest in bound_digests(row).items())
 
 
 def _verdict_altered(row: sqlite3.Row, event: Mapping[str, Any]) -> bool:

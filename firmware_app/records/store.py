@@ -66,14 +66,13 @@ from firmware_app.records.identity import Identity, note_identity, recorded_iden
 from firmware_app.records.images import JPEG
 from firmware_app.records.integrity import (
     PAYLOAD_DIGEST,
-    PHOTO_KEY_DIGEST,
     REVIEW_COLUMNS,
     ROW_DIGEST,
     WITHHELD,
+    bound_digests,
     first_mismatch,
     first_review_mismatch,
     payload_digest,
-    photo_key_digest,
     row_digest,
 )
 from firmware_app.records.key_check import legacy_matches, make_check, matches
@@ -803,7 +802,7 @@ class ScreeningStore:
                     "modality": record.modality,
                     "outcome": triage.outcome.value,
                     ROW_DIGEST: row_digest(row),
-                    PHOTO_KEY_DIGEST: photo_key_digest(row),
+                    **bound_digests(row),
                     PAYLOAD_DIGEST: payload_digest(payload),
                 }
                 event = append_event(self._db, "screening", details, now)

@@ -17,7 +17,7 @@ from firmware_app.messages import sentence
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
 from firmware_app.records.integrity import ROW_DIGEST, row_digest
-from firmware_app.records.screening import Review
+from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.sync.payload import result_payload
 from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo, write_config
 from tests.records.test_store import raw_bytes
@@ -188,27 +188,70 @@ def test_a_photo_key_edited_in_sql_breaks_audit_verify(photo_keyed, target: int,
     assert f"result {ids[target]}: the result row was altered" in run.stdout
 
 
-def test_a_result_whose_event_predates_the_photo_key_digest_verifies_and_is_still_bound(photo_keyed):
-    """The screening events of the releases before the photo key was bound hold no digest of it: their
-    results verify on the rest of their row, which is still bound."""
+@pytest.fixture()
+def taken_by(tmp_path, retina_rgb):
+    """A screening taken by a signed-in operator, then one taken with none signed in."""
+    store = open_store(tmp_path)
+    ids = [
+        record_one(
+            store, small_photo(retina_rgb), sample_record(ScreeningContext(eye="L", operator=operator))
+        ).result_id
+        for operator in ("amina", None)
+    ]
+    store.records.close()
+    return write_config(tmp_path, port=1), ids
+
+
+@pytest.mark.parametrize(
+    ("target", "altering"),
+    [
+        (0, "UPDATE screening SET operator = 'bruno' WHERE result_id = ?"),
+        (0, "UPDATE screening SET operator = NULL WHERE result_id = ?"),
+        (1, "UPDATE screening SET operator = 'amina' WHERE result_id = ?"),
+    ],
+    ids=["changed to another name", "cleared", "set on a screening taken by none"],
+)
+def test_an_operator_edited_in_sql_breaks_audit_verify(taken_by, target: int, altering: str):
+    """Who took a photo lay outside the row digest: changed to a colleague's name or cleared, the
+    records no longer said who took it, and ``audit verify`` said them intact."""
+    config, ids = taken_by
+    edit(config, (altering, (ids[target],)))
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 4, run.stdout  # before: "intact"
+    assert f"result {ids[target]}: the result row was altered" in run.stdout
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [(), ("photo_key",)],
+    ids=["before the photo key digest", "before the operator digest"],
+)
+def test_a_result_whose_event_predates_a_column_digest_verifies_and_is_still_bound(photo_keyed, bound):
+    """The screening events of the releases before a column was bound hold no digest of it (those
+    before the photo key none of either, those since it none of the operator's): their results verify
+    on the rest of their row, which is still bound."""
     config, ids = photo_keyed
     store = open_store(config.parent)
     db = store.records.connection
     with transaction(db):
         db.execute(
             "INSERT INTO screening (result_id, recorded_at, captured_at, modality, outcome, research_only, "
-            "source_sealed, photo_key) SELECT ?, recorded_at, captured_at, modality, outcome, 0, source_sealed, "
-            "photo_key FROM screening WHERE result_id = ?",
+            "source_sealed, photo_key, operator) SELECT ?, recorded_at, captured_at, modality, outcome, 0, "
+            "source_sealed, photo_key, 'amina' FROM screening WHERE result_id = ?",
             ("e" * 32, ids[0]),
         )
         row = db.execute("SELECT * FROM screening WHERE result_id = ?", ("e" * 32,)).fetchone()
         details = {"result_id": row["result_id"], "modality": row["modality"], "outcome": row["outcome"]}
-        append_event(db, "screening", details | {ROW_DIGEST: row_digest(row)}, store.records.clock())
+        digests = {f"{column}_sha256": row_digest(row, (column,)) for column in bound}
+        append_event(db, "screening", details | {ROW_DIGEST: row_digest(row)} | digests, store.records.clock())
     store.records.close()
     assert edgescreen("audit", "verify", config=config).returncode == 0
-    edit(config, ("UPDATE screening SET score = 0.1 WHERE result_id = ?", ("e" * 32,)))
-    run = edgescreen("audit", "verify", config=config)
-    assert run.returncode == 4 and f"result {'e' * 32}: the result row was altered" in run.stdout
+    altered = {"score": 0.1, "photo_key": None}
+    for column in ("score", *bound):
+        edit(config, (f"UPDATE screening SET {column} = ? WHERE result_id = ?", (altered[column], "e" * 32)))
+        run = edgescreen("audit", "verify", config=config)
+        assert run.returncode == 4 and f"result {'e' * 32}: the result row was altered" in run.stdout
+        edit(config, (f"UPDATE screening SET {column} = ? WHERE result_id = ?", (row[column], "e" * 32)))
 
 
 def test_a_result_inserted_outside_edgescreen_breaks_audit_verify(recorded):
