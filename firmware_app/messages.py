@@ -2263,14 +2263,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Results waiting: {count}, the oldest for {days} days. Check the network.",
         "fr": "Résultats en attente : {count}, le plus ancien depuis {days} jours. Vérifiez le réseau.",
     },
-    # Undated: queued before the last restart on a clock not synchronised, or read now on one since the
-    # restart (records.store.QUEUED_AGE).
+    # Undated: queued before the last restart on a clock not synchronised (records.store.QUEUED_AGE).
     "health.backlog.undated": {
         "en": "Results waiting: {count}, some queued before the last restart or update, on a clock that was not "
-        "set, or is not set yet since: how long they have waited cannot be told. Check the network.",
+        "set: how long they have waited cannot be told. Check the network.",
         "fr": "Résultats en attente : {count}, dont certains mis en attente avant le dernier redémarrage ou la "
-        "dernière mise à jour, sur une horloge non réglée alors, ou pas encore depuis : impossible de savoir "
-        "depuis quand ils attendent. Vérifiez le réseau.",
+        "dernière mise à jour, sur une horloge non réglée : impossible de savoir depuis quand ils attendent. "
+        "Vérifiez le réseau.",
     },
     # {requests}: the erasure requests the broker has not taken (records/erasure_outbox.py). A device that
     # can never reach its station again is wiped all the same, writing them out first (firmware_app/wipe.py).

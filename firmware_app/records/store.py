@@ -510,11 +510,14 @@ class Aged:
     its time (``moment``), its clock's state (``clock``), the boot it was on (``boot``) and CLOCK_BOOTTIME
     then (``boottime``). Of this boot (``:boot``), it is aged on CLOCK_BOOTTIME (``:boottime`` now),
     which nothing sets, so exactly, whatever the wall clock did since, synchronised or never. Of another
-    boot, or of none kept, by the wall clock when its time counts (``dated``), is not in the future
-    (``:until``) and the clock now may age anything (``:now``, ``:cutoff``: ``Records.trusted_now``; a
-    clock set a year ahead must age nothing). Both the age shown (``age``) and the caps (``past``) are
-    said from these cases, so they cannot disagree: ``past`` is ``age`` over the cap, asked as two
-    ranges (``this_boot_past``, ``other_boot_past``) that each an index of the outbox answers."""
+    boot, or of none kept, by the wall clock when its time counts (``dated``) and is not in the future
+    (``:until``). Both the age shown (``age``) and the caps (``past``) are said from these cases:
+    ``past`` is ``age`` over the cap, asked as two ranges (``this_boot_past``, ``other_boot_past``) that
+    each an index of the outbox answers, with one difference, on purpose: a cap deletes, so it ages
+    another boot's time only on a clock that may age anything now (``:cutoff``:
+    ``Records.trusted_now``; a clock set a year ahead must age nothing), where the age shown reads the
+    wall clock now whatever its state (``:now``): on a campaign with no time server, a device switched
+    off each night still tells the nurse her results have waited for days (the offline banner)."""
 
     moment: str
     clock: str
@@ -566,7 +569,8 @@ def age_bounds(records: Records, max_age: timedelta = timedelta(0)) -> dict[str,
         "boot_cutoff": boottime - max_age.total_seconds(),
         "since": BUILD_DATE.isoformat(),
         "until": (now + FUTURE_TOLERANCE).isoformat(),
-        "now": trusted.isoformat() if trusted else None,
+        # The age shown reads the wall clock whatever its state (``Aged``); the caps only a trusted one.
+        "now": now.isoformat(),
         "cutoff": age_cutoff(trusted, max_age),
     }
 
