@@ -537,7 +537,7 @@ class Aged:
     @property
     def age(self) -> str:
         """Its age in seconds, NULL when none can be told (a time of another boot on a clock not
-        synchronised then or now, before the build, in the future)."""
+        synchronised then, before the build, in the future)."""
         return (
             f"CASE WHEN {self.this_boot} THEN max(0, :boottime - {self.boottime}) "
             f"WHEN {self.dated_other_boot} AND {self.moment} <= :until "
@@ -606,8 +606,8 @@ class UnsentAges:
     # The age of the oldest unsent result that has one (``QUEUED_AGE``); ``None`` if none has.
     oldest: timedelta | None
     # Unsent results that have none: queued before this boot on a clock not synchronised (not set,
-    # months behind, or one that ran fast and was set right since), or read now on such a clock. Their
-    # age cannot be told, and is not 0.
+    # months behind, or one that ran fast and was set right since). Their age cannot be told, and is
+    # not 0.
     undated: int
 
 
