@@ -419,6 +419,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "dans {kept}",
     },
     "models.no_previous": {"en": "none", "fr": "aucun"},
+    # ``models rollback`` whose previous link names a store copy deleted whole (bundles/install.py,
+    # PreviousCopyGone), as ``health.models.gone`` says of the active one: {copy}, the copy it names.
+    "models.previous_gone": {
+        "en": "{model}: the previous installed copy {copy} is gone, so there is nothing to roll back to; the "
+        "active model is unchanged. Install the signed bundle of the version wanted (edgescreen models install)",
+        "fr": "{model} : la copie installée précédente {copy} a disparu, il n'y a donc rien vers quoi revenir ; "
+        "le modèle actif n'a pas changé. Installez le paquet signé de la version voulue (edgescreen models "
+        "install)",
+    },
     # ``models install`` refused for the models' own disk (bundles/install.py, NoRoomForBundle): said in the
     # device's language, as the other tools' refusals for the device's own drive (own_words.py). {needed} in MB.
     "models.no_room": {

@@ -66,6 +66,11 @@ class NoRoomToRollBack(BundleError, RequestRefused):
     device's language as a full disk is for an install."""
 
 
+class PreviousCopyGone(BundleError, RequestRefused):
+    """The previous link names a store copy deleted whole: nothing to roll back to, said in the device's
+    language as a gone active copy is (``InstalledCopyGone``), not as a copy whose manifest is unreadable."""
+
+
 class ModelsNotWritable(RequestRefused):
     """The models folder cannot be written by this user or on its file system: nothing was changed,
     said in the device's language with the system's reason."""
@@ -364,10 +369,14 @@ def _unique(name: str) -> str:
 
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:
     """Make the previous bundle active again (verified first), and the current one the previous; a current
-    copy that is gone is not: nothing is left to roll back to then."""
+    copy that is gone is not: nothing is left to roll back to then. A previous copy that is gone is refused
+    as such (``PreviousCopyGone``), before its verification would call its manifest unreadable."""
     previous = link_target(directory, _previous_name(model_id))
     if previous is None or link_target(directory, model_id) is None:
         raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
+    if installed_copy_gone(directory / _previous_name(model_id)):
+        gone = str(directory / previous)
+        raise PreviousCopyGone.saying("models.previous_gone", model=model_id, copy=gone)
     manifest = verify_bundle(directory / previous, keys, threads)
     current = _active(directory, model_id)
     current_version = None if current is None else read_manifest(directory / current).version
