@@ -636,3 +636,26 @@ def test_a_rollback_whose_previous_copy_is_gone_says_so(device, language):
     assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr  # on main: no readable manifest.json
     assert verify_bundle(installed / "melanoma", trusted_keys(trusted), threads=1).version == "1.1.0"
     assert [c["action"] for c in model_changes(directory)] == ["install", "install"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_older_bundle_installed_over_an_active_copy_that_is_gone_still_needs_allow_downgrade(device, language):
+    """With the active copy deleted, installing an older version went through unasked: the downgrade was
+    checked against the active copy's manifest, and there was none. It is checked against the version
+    last active, which the active link's name records, and --allow-downgrade still allows it."""
+    directory, key, trusted, first, config = device
+    in_language(config, language)
+    installed = directory / "installed"
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    for bundle in (first, second):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    copy = _delete_the_active_copy(installed, "melanoma")
+
+    refused = edgescreen("models", "install", str(first), config=config)
+    assert refused.returncode == 3 and "Traceback" not in refused.stderr, refused.stderr  # on main: 0, installed
+    said = {"bundle": str(first), "model": "melanoma", "version": "1.0.0", "active": "1.1.0", "copy": str(copy)}
+    assert refused.stderr.splitlines()[-1] == f"edgescreen: {sentence('models.downgrade_gone', language, **said)}"
+    assert [c["action"] for c in model_changes(directory)] == ["install", "install"]
+    forced = edgescreen("models", "install", "--allow-downgrade", str(first), config=config)
+    assert forced.returncode == 0, forced.stderr
+    assert verify_bundle(installed / "melanoma", trusted_keys(trusted), threads=1).version == "1.0.0"
