@@ -659,3 +659,18 @@ def test_an_older_bundle_installed_over_an_active_copy_that_is_gone_still_needs_
     forced = edgescreen("models", "install", "--allow-downgrade", str(first), config=config)
     assert forced.returncode == 0, forced.stderr
     assert verify_bundle(installed / "melanoma", trusted_keys(trusted), threads=1).version == "1.0.0"
+
+
+def test_models_clean_damaged_is_audited_with_the_folders_it_removed(device):
+    """``--clean-damaged`` removed the damaged copies with a journal line only: the audit log, which holds
+    every install, repair and rollback, had no trace of it. It now holds the folders' names (no path),
+    how many were removed and kept, and the MB freed, and the chain still verifies."""
+    installed, kept, config = one_damaged_copy(device, "en")
+    size = install.damaged_copies(installed)[kept]
+    run = edgescreen("models", "--clean-damaged", config=config)
+    assert run.returncode == 0, run.stderr
+    directory = device[0]
+    expected = {"action": "clean_damaged", "removed": [kept.name], "kept": [], "freed_mb": size}
+    cleanings = [change for change in model_changes(directory) if change["action"] == "clean_damaged"]
+    assert cleanings == [expected]  # on main: none
+    assert edgescreen("audit", "verify", config=config).returncode == 0
