@@ -403,9 +403,12 @@ def _unique(name: str) -> str:
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:
     """Make the previous bundle active again (verified first), and the current one the previous; a current
     copy that is gone is not: nothing is left to roll back to then. A previous copy that is gone is refused
-    as such (``PreviousCopyGone``), before its verification would call its manifest unreadable."""
+    as such (``PreviousCopyGone``), before its verification would call its manifest unreadable. Both links
+    naming one copy (a power cut between a rollback's renames, the active one not switched) leave nothing
+    to roll back to either: switching that copy to itself would audit a rollback that changed nothing, and
+    remove the copy the cut one meant to return to as a leftover."""
     previous = link_target(directory, _previous_name(model_id))
-    if previous is None or link_target(directory, model_id) is None:
+    if previous is None or link_target(directory, model_id) in (None, previous):
         raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
     if installed_copy_gone(directory / _previous_name(model_id)):
         gone = str(directory / previous)

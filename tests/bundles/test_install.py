@@ -674,3 +674,42 @@ def test_models_clean_damaged_is_audited_with_the_folders_it_removed(device):
     cleanings = [change for change in model_changes(directory) if change["action"] == "clean_damaged"]
     assert cleanings == [expected]  # on main: none
     assert edgescreen("audit", "verify", config=config).returncode == 0
+
+
+class PowerCut(BaseException):
+    """The device switched off mid-call: nothing after it runs, not even an ``except Exception``."""
+
+
+def test_a_rollback_cut_between_its_two_renames_leaves_the_active_model_and_is_not_redone_as_a_no_op(
+    device, monkeypatch
+):
+    """A power cut between a rollback's two renames (the previous link switched to the active copy, the
+    active link not yet) leaves the active model as it was, verified on restart: both links name it. A
+    rollback run again then switched that copy to itself, said and audited "rollback: melanoma 1.1.0 is
+    active (was 1.1.0)", and deleted the copy the technician meant to return to as a leftover. Both links
+    naming one copy, there is nothing to roll back to: it is refused, and that copy is kept."""
+    directory, key, trusted, first, config = device
+    installed = directory / "installed"
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    for bundle in (first, second):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    meant = installed / os.readlink(installed / ".melanoma.previous")
+    renames, replace = [], os.replace
+
+    def cut_at_the_second(source, target):
+        renames.append(target)
+        if len(renames) == 2:
+            raise PowerCut
+        replace(source, target)
+
+    with monkeypatch.context() as patched, pytest.raises(PowerCut):
+        patched.setattr(install.os, "replace", cut_at_the_second)
+        install.rollback(installed, "melanoma", trusted_keys(trusted), threads=1)
+    assert renames == [installed / ".melanoma.previous", installed / "melanoma"]
+
+    assert ModelShelf(load_config(str(config)))("dermoscopy").card.version == "1.1.0"  # the restart's model
+    run = edgescreen("models", "rollback", "melanoma", config=config)
+    assert run.returncode == 3, run.stdout  # on main: 0, "rollback: melanoma 1.1.0 is active (was 1.1.0)"
+    assert run.stderr.splitlines()[-1].endswith("melanoma has no previous installed bundle to roll back to")
+    assert [c["action"] for c in model_changes(directory)] == ["install", "install"]
+    assert verify_bundle(meant, trusted_keys(trusted), threads=1).version == "1.0.0"
