@@ -399,7 +399,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "models.test_auc": {"en": "test AUC {auc} [{low}, {high}]", "fr": "AUC de test {auc} [{low} ; {high}]"},
     "models.no_auc": {"en": "no AUC", "fr": "pas d'AUC"},
     # ``edgescreen models verify|install|rollback`` on the device (models_cli.py); their refusals stay in the
-    # tools' own words (own_words.py), which name the file at fault.
+    # tools' own words (own_words.py), which name the file at fault, but those about the device's own models
+    # (a downgrade, a previous copy gone, a full disk), in its language, below.
     "models.verified": {"en": "verified {bundle}: {model} {version}", "fr": "vérifié {bundle} : {model} {version}"},
     "models.switched.install": {
         "en": "install: {model} {version} is active (was {was})",
@@ -419,6 +420,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "dans {kept}",
     },
     "models.no_previous": {"en": "none", "fr": "aucun"},
+    # ``models install`` of a version older than the active one, without --allow-downgrade (bundles/install.py,
+    # Downgrade); the same with the active copy deleted whole, {active} then the version its link's name records.
+    "models.downgrade": {
+        "en": "{bundle}: {model} {version} is older than the active {active}; a downgrade needs --allow-downgrade "
+        "(or use `edgescreen models rollback`)",
+        "fr": "{bundle} : {model} {version} est plus ancien que la version active {active} ; revenir à une version "
+        "antérieure demande --allow-downgrade (ou utilisez `edgescreen models rollback`)",
+    },
+    "models.downgrade_gone": {
+        "en": "{bundle}: {model} {version} is older than {active}, the version last active, whose installed copy "
+        "{copy} is gone; a downgrade needs --allow-downgrade",
+        "fr": "{bundle} : {model} {version} est plus ancien que {active}, la dernière version active, dont la "
+        "copie installée {copy} a disparu ; revenir à une version antérieure demande --allow-downgrade",
+    },
+    # ``models rollback`` whose previous link names a store copy deleted whole (bundles/install.py,
+    # PreviousCopyGone), as ``health.models.gone`` says of the active one: {copy}, the copy it names.
+    "models.previous_gone": {
+        "en": "{model}: the previous installed copy {copy} is gone, so there is nothing to roll back to; the "
+        "active model is unchanged. Install the signed bundle of the version wanted (edgescreen models install)",
+        "fr": "{model} : la copie installée précédente {copy} a disparu, il n'y a donc rien vers quoi revenir ; "
+        "le modèle actif n'a pas changé. Installez le paquet signé de la version voulue (edgescreen models "
+        "install)",
+    },
     # ``models install`` refused for the models' own disk (bundles/install.py, NoRoomForBundle): said in the
     # device's language, as the other tools' refusals for the device's own drive (own_words.py). {needed} in MB.
     "models.no_room": {

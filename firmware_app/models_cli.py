@@ -6,9 +6,11 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from firmware_app.app import open_store
 from firmware_app.bundles.install import (
+    Cleaned,
     Switch,
     damaged_copies,
     exclusive,
@@ -23,6 +25,7 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.messages import message, sentence
 from firmware_app.own_words import in_own_words
+from firmware_app.records.store import ScreeningStore
 
 
 def cmd_keygen(config: Config, args: argparse.Namespace) -> int:
@@ -50,32 +53,40 @@ def cmd_verify(config: Config, args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def audited(config: Config) -> Iterator[Callable[[Switch], None]]:
-    """What records each install, repair and rollback in the audit chain, then the journal. The records are
-    opened before anything changes: records that cannot take the event (a missing key, a full disk)
-    stop the switch, where they used to let it happen and then report a failure."""
-    store, language = open_store(config), config.device.language
-
-    def record(switch: Switch) -> None:
-        details = {
-            "action": switch.action,
-            "model": switch.model_id,
-            "version": switch.version,
-            "manifest_sha256": switch.digest,
-            "previous_version": switch.previous_version,
-        }
-        store.audit("model_change", details)
-        log_event(f"model.{switch.action}", **details)
-        was = switch.previous_version or message("models.no_previous", language)
-        said = {"model": switch.model_id, "version": switch.version, "was": was}
-        if switch.set_aside is not None:  # a repair: what the damaged copy failed, and where it is kept
-            said |= {"reason": str(switch.damage), "kept": str(switch.set_aside)}
-        print(sentence(f"models.switched.{switch.action}", language, **said))
-
+def _records(config: Config) -> Iterator[ScreeningStore]:
+    """The records a change of the models is audited in, opened before anything changes: records that
+    cannot take the event (a missing key, a full disk) stop the change, where they used to let it happen
+    and then report a failure."""
+    store = open_store(config)
     try:
-        yield record
+        yield store
     finally:
         store.records.close()
+
+
+@contextmanager
+def audited(config: Config) -> Iterator[Callable[[Switch], None]]:
+    """What records each install, repair and rollback in the audit chain, then the journal (``_records``)."""
+    language = config.device.language
+    with _records(config) as store:
+
+        def record(switch: Switch) -> None:
+            details = {
+                "action": switch.action,
+                "model": switch.model_id,
+                "version": switch.version,
+                "manifest_sha256": switch.digest,
+                "previous_version": switch.previous_version,
+            }
+            store.audit("model_change", details)
+            log_event(f"model.{switch.action}", **details)
+            was = switch.previous_version or message("models.no_previous", language)
+            said = {"model": switch.model_id, "version": switch.version, "was": was}
+            if switch.set_aside is not None:  # a repair: what the damaged copy failed, and where it is kept
+                said |= {"reason": str(switch.damage), "kept": str(switch.set_aside)}
+            print(sentence(f"models.switched.{switch.action}", language, **said))
+
+        yield record
 
 
 def cmd_install(config: Config, args: argparse.Namespace) -> int:
@@ -101,19 +112,33 @@ def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
 
 def clean_damaged(config: Config) -> int:
     """``edgescreen models --clean-damaged``: remove the damaged copies repairs kept, saying each, and
-    each kept because a link names it (exit status 1 then). With none, nothing is locked nor made."""
+    each kept because a link names it (exit status 1 then), and audit it as installs are (``_cleaning``).
+    With none, nothing is locked nor made."""
     directory, language = config.models.directory, config.device.language
     if not damaged_copies(directory):
         print(sentence("models.no_damaged", language, folder=str(directory)))
         return 0
-    with exclusive(directory):
+    with _records(config) as store, exclusive(directory):
         cleaned = remove_damaged_copies(directory)
+        store.audit("model_change", _cleaning(cleaned))
     for copy, size in cleaned.removed.items():
         log_event("model.damaged_removed", path=str(copy), size_mb=size)
         print(sentence("models.damaged_removed", language, path=str(copy), size=size))
     for copy, link in cleaned.linked.items():
         print(sentence("models.damaged_linked", language, path=str(copy), link=str(link)))
     return 1 if cleaned.linked else 0
+
+
+def _cleaning(cleaned: Cleaned) -> dict[str, Any]:
+    """The audit event of a ``--clean-damaged``, as each install, repair and rollback has one: the folders'
+    names alone (their model, version, digest and time of repair; the models directory is the device's),
+    so how many were removed and kept, and the MB freed."""
+    return {
+        "action": "clean_damaged",
+        "removed": [copy.name for copy in cleaned.removed],
+        "kept": [copy.name for copy in cleaned.linked],
+        "freed_mb": sum(cleaned.removed.values()),
+    }
 
 
 def add_bundle_commands(models: argparse.ArgumentParser) -> None:

@@ -48,7 +48,9 @@ from firmware_app.records.database import RequestRefused
 TEMPORARY_PREFIX = ".tmp-"
 DAMAGED_PREFIX = ".damaged-"
 LOCK_FILE = ".lock"
+DIGEST_DIGITS = 12  # the manifest digest's hex digits in a bundle's name (``_bundle_name``)
 UNIQUE_DIGITS = 8  # the hex digits that make a repair's names its own (``_unique``)
+UNIQUE_SUFFIX = f"(-[0-9a-f]{{{UNIQUE_DIGITS}}})?"
 
 
 class BundleNotCopied(BundleError, RequestRefused):
@@ -64,6 +66,16 @@ class NoRoomForBundle(BundleNotCopied):
 class NoRoomToRollBack(BundleError, RequestRefused):
     """The models' disk has no room for the links a rollback makes: nothing switched, said in the
     device's language as a full disk is for an install."""
+
+
+class Downgrade(BundleError, RequestRefused):
+    """A bundle older than the version last active, installed without ``--allow-downgrade``: said in the
+    device's language, as it is about the device's own model as much as the bundle given."""
+
+
+class PreviousCopyGone(BundleError, RequestRefused):
+    """The previous link names a store copy deleted whole: nothing to roll back to, said in the device's
+    language as a gone active copy is (``InstalledCopyGone``), not as a copy whose manifest is unreadable."""
 
 
 class ModelsNotWritable(RequestRefused):
@@ -290,11 +302,9 @@ def install_bundle(
         if _installed_from(active, manifest):
             return _repair(directory, bundle, staging, manifest, keys, threads)
         current = None if active is None else read_manifest(directory / active)
-        if current is not None and version_key(manifest.version) < version_key(current.version) and not allow_downgrade:
-            raise BundleError(
-                f"{bundle}: {manifest.model_id} {manifest.version} is older than the active {current.version}; "
-                "a downgrade needs --allow-downgrade (or use `edgescreen models rollback`)"
-            )
+        downgrade = _downgrade(directory, bundle, manifest, current)
+        if downgrade is not None and not allow_downgrade:
+            raise downgrade
         name = _bundle_name(manifest)
         final = directory / STORE / name
         if final.exists():  # the same bundle installed before (now the previous one): swap in the fresh copy
@@ -313,6 +323,35 @@ def install_bundle(
     )
     _remove_leftovers(directory, manifest.model_id)
     return Switch("install", manifest.model_id, manifest.version, manifest.digest, current and current.version)
+
+
+def _downgrade(directory: Path, bundle: Path, manifest: Manifest, current: Manifest | None) -> Downgrade | None:
+    """The refusal of ``manifest`` when it is older than the version last active: the active copy's, or,
+    that copy deleted whole, the version its link's name records (``_gone_version``): checked against the
+    active copy's manifest alone, a deleted copy let any older bundle in unasked."""
+    link = directory / manifest.model_id
+    said = {"bundle": str(bundle), "model": manifest.model_id, "version": manifest.version}
+    if current is not None:
+        key, last = "models.downgrade", current.version
+    else:
+        key, last = "models.downgrade_gone", _gone_version(link)
+        said["copy"] = str(link.resolve())
+    if last is None or version_key(manifest.version) >= version_key(last):
+        return None
+    return Downgrade.saying(key, active=last, **said)
+
+
+def _gone_version(link: Path) -> str | None:
+    """The version of the copy ``link`` names when that copy was deleted whole, read from the name its
+    install gave it (``_bundle_name``): the link stays when the copy is gone, and its name is the models
+    directory's one record of the version last active. ``None`` when the copy is there or not linked, or
+    the link was pointed by hand at a name no install gives."""
+    if not installed_copy_gone(link):
+        return None
+    version = r"(?P<version>[0-9]+(\.[0-9]+)*)"
+    pattern = rf"{re.escape(link.name)}-{version}-[0-9a-f]{{{DIGEST_DIGITS}}}{UNIQUE_SUFFIX}"
+    named = re.fullmatch(pattern, Path(os.readlink(link)).name)
+    return None if named is None else named["version"]
 
 
 def _repair(
@@ -344,7 +383,7 @@ def _repair(
 
 
 def _bundle_name(manifest: Manifest) -> str:
-    return f"{manifest.model_id}-{manifest.version}-{manifest.digest[:12]}"
+    return f"{manifest.model_id}-{manifest.version}-{manifest.digest[:DIGEST_DIGITS]}"
 
 
 def _installed_from(target: str | None, manifest: Manifest) -> bool:
@@ -353,8 +392,7 @@ def _installed_from(target: str | None, manifest: Manifest) -> bool:
     now proves nothing, a changed manifest naming another digest, and it is checked in full (``_repair``)."""
     if target is None:
         return False
-    unique = f"(-[0-9a-f]{{{UNIQUE_DIGITS}}})?"
-    return re.fullmatch(re.escape(_bundle_name(manifest)) + unique, Path(target).name) is not None
+    return re.fullmatch(re.escape(_bundle_name(manifest)) + UNIQUE_SUFFIX, Path(target).name) is not None
 
 
 def _unique(name: str) -> str:
@@ -364,10 +402,17 @@ def _unique(name: str) -> str:
 
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:
     """Make the previous bundle active again (verified first), and the current one the previous; a current
-    copy that is gone is not: nothing is left to roll back to then."""
+    copy that is gone is not: nothing is left to roll back to then. A previous copy that is gone is refused
+    as such (``PreviousCopyGone``), before its verification would call its manifest unreadable. Both links
+    naming one copy (a power cut between a rollback's renames, the active one not switched) leave nothing
+    to roll back to either: switching that copy to itself would audit a rollback that changed nothing, and
+    remove the copy the cut one meant to return to as a leftover."""
     previous = link_target(directory, _previous_name(model_id))
-    if previous is None or link_target(directory, model_id) is None:
+    if previous is None or link_target(directory, model_id) in (None, previous):
         raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
+    if installed_copy_gone(directory / _previous_name(model_id)):
+        gone = str(directory / previous)
+        raise PreviousCopyGone.saying("models.previous_gone", model=model_id, copy=gone)
     manifest = verify_bundle(directory / previous, keys, threads)
     current = _active(directory, model_id)
     current_version = None if current is None else read_manifest(directory / current).version

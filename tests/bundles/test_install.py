@@ -614,3 +614,102 @@ def test_models_clean_damaged_on_a_models_folder_it_cannot_write_says_so(device,
     said = sentence("models.not_writable", language, folder=str(installed), reason=reason)
     assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr
     assert kept.is_dir()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_rollback_whose_previous_copy_is_gone_says_so(device, language):
+    """The previous link naming a store copy that was deleted whole made a rollback refuse with "no readable
+    manifest.json", as if the copy were damaged: it now says the previous copy is gone, in the device's
+    language, and changes nothing."""
+    directory, key, trusted, first, config = device
+    in_language(config, language)
+    installed = directory / "installed"
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    for bundle in (first, second):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    copy = installed / os.readlink(installed / ".melanoma.previous")
+    shutil.rmtree(copy)
+
+    run = edgescreen("models", "rollback", "melanoma", config=config)
+    assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
+    said = sentence("models.previous_gone", language, model="melanoma", copy=str(copy))
+    assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr  # on main: no readable manifest.json
+    assert verify_bundle(installed / "melanoma", trusted_keys(trusted), threads=1).version == "1.1.0"
+    assert [c["action"] for c in model_changes(directory)] == ["install", "install"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_older_bundle_installed_over_an_active_copy_that_is_gone_still_needs_allow_downgrade(device, language):
+    """With the active copy deleted, installing an older version went through unasked: the downgrade was
+    checked against the active copy's manifest, and there was none. It is checked against the version
+    last active, which the active link's name records, and --allow-downgrade still allows it."""
+    directory, key, trusted, first, config = device
+    in_language(config, language)
+    installed = directory / "installed"
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    for bundle in (first, second):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    copy = _delete_the_active_copy(installed, "melanoma")
+
+    refused = edgescreen("models", "install", str(first), config=config)
+    assert refused.returncode == 3 and "Traceback" not in refused.stderr, refused.stderr  # on main: 0, installed
+    said = {"bundle": str(first), "model": "melanoma", "version": "1.0.0", "active": "1.1.0", "copy": str(copy)}
+    assert refused.stderr.splitlines()[-1] == f"edgescreen: {sentence('models.downgrade_gone', language, **said)}"
+    assert [c["action"] for c in model_changes(directory)] == ["install", "install"]
+    forced = edgescreen("models", "install", "--allow-downgrade", str(first), config=config)
+    assert forced.returncode == 0, forced.stderr
+    assert verify_bundle(installed / "melanoma", trusted_keys(trusted), threads=1).version == "1.0.0"
+
+
+def test_models_clean_damaged_is_audited_with_the_folders_it_removed(device):
+    """``--clean-damaged`` removed the damaged copies with a journal line only: the audit log, which holds
+    every install, repair and rollback, had no trace of it. It now holds the folders' names (no path),
+    how many were removed and kept, and the MB freed, and the chain still verifies."""
+    installed, kept, config = one_damaged_copy(device, "en")
+    size = install.damaged_copies(installed)[kept]
+    run = edgescreen("models", "--clean-damaged", config=config)
+    assert run.returncode == 0, run.stderr
+    directory = device[0]
+    expected = {"action": "clean_damaged", "removed": [kept.name], "kept": [], "freed_mb": size}
+    cleanings = [change for change in model_changes(directory) if change["action"] == "clean_damaged"]
+    assert cleanings == [expected]  # on main: none
+    assert edgescreen("audit", "verify", config=config).returncode == 0
+
+
+class PowerCut(BaseException):
+    """The device switched off mid-call: nothing after it runs, not even an ``except Exception``."""
+
+
+def test_a_rollback_cut_between_its_two_renames_leaves_the_active_model_and_is_not_redone_as_a_no_op(
+    device, monkeypatch
+):
+    """A power cut between a rollback's two renames (the previous link switched to the active copy, the
+    active link not yet) leaves the active model as it was, verified on restart: both links name it. A
+    rollback run again then switched that copy to itself, said and audited "rollback: melanoma 1.1.0 is
+    active (was 1.1.0)", and deleted the copy the technician meant to return to as a leftover. Both links
+    naming one copy, there is nothing to roll back to: it is refused, and that copy is kept."""
+    directory, key, trusted, first, config = device
+    installed = directory / "installed"
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    for bundle in (first, second):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    meant = installed / os.readlink(installed / ".melanoma.previous")
+    renames, replace = [], os.replace
+
+    def cut_at_the_second(source, target):
+        renames.append(target)
+        if len(renames) == 2:
+            raise PowerCut
+        replace(source, target)
+
+    with monkeypatch.context() as patched, pytest.raises(PowerCut):
+        patched.setattr(install.os, "replace", cut_at_the_second)
+        install.rollback(installed, "melanoma", trusted_keys(trusted), threads=1)
+    assert renames == [installed / ".melanoma.previous", installed / "melanoma"]
+
+    assert ModelShelf(load_config(str(config)))("dermoscopy").card.version == "1.1.0"  # the restart's model
+    run = edgescreen("models", "rollback", "melanoma", config=config)
+    assert run.returncode == 3, run.stdout  # on main: 0, "rollback: melanoma 1.1.0 is active (was 1.1.0)"
+    assert run.stderr.splitlines()[-1].endswith("melanoma has no previous installed bundle to roll back to")
+    assert [c["action"] for c in model_changes(directory)] == ["install", "install"]
+    assert verify_bundle(meant, trusted_keys(trusted), threads=1).version == "1.0.0"
