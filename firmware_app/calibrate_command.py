@@ -47,7 +47,7 @@ from firmware_app.events import image_ref, log_event
 from firmware_app.messages import message, plural_key
 from firmware_app.records.database import output_problem
 from firmware_app.service.termination import StopRequested, between_stop_points, stop_on_termination
-from firmware_app.typed_argument import typed
+from firmware_app.typed_argument import Refused, typed
 
 STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geometry", "scale": "scale"}
 
@@ -55,7 +55,7 @@ STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geomet
 def _board(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d+)x(\d+)", text)
     if not match or min(int(match[1]), int(match[2])) < 2:
-        raise argparse.ArgumentTypeError(f"expected inner corners as COLUMNSxROWS, e.g. 9x6, got {text!r}")
+        raise Refused("argument.board", value=repr(text))
     return int(match[1]), int(match[2])
 
 
@@ -65,7 +65,7 @@ def _millimetres(text: str) -> float:
     try:
         return positive_finite(text, "size")
     except (ProfileError, ValueError):
-        raise argparse.ArgumentTypeError(f"expected a size in millimetres greater than 0, got {text!r}") from None
+        raise Refused("argument.millimetres", value=repr(text)) from None
 
 
 def _load_or_create(path: Path, args: argparse.Namespace, config: Config) -> CalibrationProfile:

@@ -3144,6 +3144,58 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "typed.what.name": {"en": "the name", "fr": "le nom"},
     "typed.what.patient": {"en": "the patient reference", "fr": "la référence du patient"},
     "typed.what.note": {"en": "the note", "fr": "la note"},
+    "typed.what.text": {"en": "the text", "fr": "le texte"},
+    # A value typed on the command line that its argument refuses (``typed_argument.Refused``); ``value``
+    # is the text as typed, quoted. argparse names the argument before it ("argparse.argument").
+    "argument.port": {
+        "en": "{value} is not a port number (1 to 65535)",
+        "fr": "{value} n'est pas un numéro de port (1 à 65535)",
+    },
+    "argument.at_least_one": {
+        "en": "{value}: expected a whole number of 1 or more",
+        "fr": "{value} : un nombre entier d'au moins 1 est attendu",
+    },
+    "argument.board": {
+        "en": "expected inner corners as COLUMNSxROWS, e.g. 9x6, got {value}",
+        "fr": "coins intérieurs attendus sous la forme COLONNESxLIGNES, par exemple 9x6, et non {value}",
+    },
+    "argument.millimetres": {
+        "en": "expected a size in millimetres greater than 0, got {value}",
+        "fr": "taille en millimètres supérieure à 0 attendue, et non {value}",
+    },
+    # argparse's own refusals of a command line (``typed_argument.speaking``): the English is argparse's
+    # message id, word for word, and both keep its %-placeholders, which argparse fills.
+    "argparse.error": {"en": "%(prog)s: error: %(message)s\n", "fr": "%(prog)s: erreur : %(message)s\n"},
+    "argparse.argument": {
+        "en": "argument %(argument_name)s: %(message)s",
+        "fr": "argument %(argument_name)s : %(message)s",
+    },
+    "argparse.unrecognized": {"en": "unrecognized arguments: %s", "fr": "arguments non reconnus : %s"},
+    "argparse.required": {
+        "en": "the following arguments are required: %s",
+        "fr": "ces arguments sont obligatoires : %s",
+    },
+    "argparse.one_of_required": {
+        "en": "one of the arguments %s is required",
+        "fr": "l'un des arguments %s est obligatoire",
+    },
+    "argparse.not_allowed_with": {"en": "not allowed with argument %s", "fr": "incompatible avec l'argument %s"},
+    "argparse.invalid_value": {"en": "invalid %(type)s value: %(value)r", "fr": "valeur %(type)s invalide : %(value)r"},
+    "argparse.invalid_choice": {
+        "en": "invalid choice: %(value)r (choose from %(choices)s)",
+        "fr": "choix invalide : %(value)r (au choix : %(choices)s)",
+    },
+    "argparse.expected_one": {"en": "expected one argument", "fr": "une valeur est attendue"},
+    "argparse.expected_at_most_one": {"en": "expected at most one argument", "fr": "une valeur au plus est attendue"},
+    "argparse.expected_at_least_one": {
+        "en": "expected at least one argument",
+        "fr": "au moins une valeur est attendue",
+    },
+    "argparse.ignored_explicit": {"en": "ignored explicit argument %r", "fr": "valeur %r ignorée"},
+    "argparse.ambiguous": {
+        "en": "ambiguous option: %(option)s could match %(matches)s",
+        "fr": "option ambiguë : %(option)s peut être %(matches)s",
+    },
     "patient.need_consent": {
         "en": "Confirm the patient's consent first.",
         "fr": "Confirmez d'abord le consentement du patient.",

@@ -41,6 +41,7 @@ from firmware_app.service.notify import sd_notify
 from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
+from firmware_app.typed_argument import Refused
 from firmware_app.wording import exports_said, failure_remedy
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def _at_least_one(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of 1 or more")
+        raise Refused("argument.at_least_one", value=repr(text))
     return value
 
 
