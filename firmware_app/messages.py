@@ -907,6 +907,27 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # ``edgescreen sync retry-photos`` (records_cli.py): refused photos queued again for the review station.
     # ``edgescreen sync acknowledge-dropped``: {count} results deleted unsent that doctor stops warning of
     # (records/outbox.py ``acknowledge_dropped``); Today's rows keep saying each was never sent.
+    # The sync worker's state as ``sync status`` says it ("sync.state.<state>", ``Outbox.set_connection``'s
+    # states); its --json keeps the English, which scripts and the readiness list read.
+    "sync.state.never_started": {"en": "never started", "fr": "jamais démarré"},
+    "sync.state.starting": {"en": "starting", "fr": "démarrage"},
+    "sync.state.connecting": {"en": "connecting", "fr": "connexion en cours"},
+    "sync.state.connected": {"en": "connected", "fr": "connecté"},
+    "sync.state.disconnected": {"en": "disconnected", "fr": "déconnecté"},
+    "sync.state.refused": {"en": "refused", "fr": "refusé"},
+    "sync.state.tls-unusable": {"en": "tls-unusable", "fr": "fichiers TLS inutilisables"},
+    "sync.state.damaged-records": {"en": "damaged-records", "fr": "dossiers endommagés"},
+    "sync.state.crashed": {"en": "crashed", "fr": "arrêté sur une erreur"},
+    "sync.state.stopped": {"en": "stopped", "fr": "arrêté"},
+    "sync.state.crash_looping": {
+        "en": "crash-looping ({crashes} unclean restarts in a row, the last at {at}; now {state})",
+        "fr": "redémarre en boucle ({crashes} redémarrages d'affilée après un arrêt anormal, le dernier le {at} ; "
+        "maintenant {state})",
+    },
+    "sync.state.not_running": {
+        "en": "not running (last state: {state})",
+        "fr": "ne tourne pas (dernier état : {state})",
+    },
     "sync.dropped_acknowledged.one": {
         "en": "{count} result deleted unsent acknowledged: doctor no longer warns of it (Today still marks it "
         '"Never sent")',

@@ -20,7 +20,7 @@ from firmware_app.config import Config
 from firmware_app.durable import create_durably, fsync_directory
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.messages import message, sentence
+from firmware_app.messages import CATALOGUE, message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.open_visits import visits_open_with
@@ -275,15 +275,23 @@ class _StagedExport:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _connection(state: dict[str, str], now: datetime) -> str:
-    """The worker's state as a technician needs it: a crash loop and a dead worker say so."""
-    connection = state.get("connection", "never started")
+def _connection(state: dict[str, str], now: datetime, language: str) -> str:
+    """The worker's state as a technician needs it, in ``language``: a crash loop and a dead worker say so."""
+    connection = state.get("connection")
+    said = _state_said(connection, language)
     crashes, last_crash = int(state.get(CRASHES, "0")), state.get("last_crash")
     if crashes >= CRASH_LOOP_CRASHES and last_crash and now - datetime.fromisoformat(last_crash) < CRASH_LOOP_WINDOW:
-        return f"crash-looping ({crashes} unclean restarts in a row, the last at {last_crash}; now {connection})"
+        return sentence("sync.state.crash_looping", language, crashes=crashes, at=last_crash, state=said)
     if connection != "stopped" and "worker_pid" in state and not process_alive(state["worker_pid"]):
-        return f"not running (last state: {connection})"
-    return connection
+        return sentence("sync.state.not_running", language, state=said)
+    return said
+
+
+def _state_said(connection: str | None, language: str) -> str:
+    """One of the worker's states (``Outbox.set_connection``'s) by its catalogue key; one this version
+    has no key for (a newer worker's) as recorded."""
+    key = f"sync.state.{connection or 'never_started'}"
+    return message(key, language) if key in CATALOGUE else str(connection)
 
 
 def _last_crash(state: dict[str, str]) -> str | None:
@@ -294,14 +302,17 @@ def _last_crash(state: dict[str, str]) -> str | None:
     return f"{state['last_crash']}: {state.get('last_crash_detail') or 'no reason recorded'}"
 
 
-def sync_status(records: Records) -> dict[str, Any]:
+def sync_status(records: Records, language: str = "en") -> dict[str, Any]:
+    """The outbox and the worker as the records hold them; the worker's state (``connection``) said in
+    ``language``: English, whose states the readiness list and ``--json``'s scripts read, unless a
+    person reads it (``sync status`` without ``--json``)."""
     outbox = Outbox(records)
     backlog, state = outbox.backlog(), outbox.state()
     photos = UploadQueue(records).backlog()
     now = records.clock()  # the clock the results were queued by (a test's own)
     ages = unsent_ages(records)
     return {
-        "connection": _connection(state, now),
+        "connection": _connection(state, now, language),
         "connection_since": state.get("connection_since"),
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,
@@ -337,7 +348,7 @@ def sync_status(records: Records) -> dict[str, Any]:
 
 def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
     def status(store: ScreeningStore) -> int:
-        report = sync_status(store.records)
+        report = sync_status(store.records, "en" if args.json else config.device.language)
         if report["last_failure"]:  # the remedy, in the device's language: the technician reads it here
             report["what_to_do"] = failure_remedy(report["last_failure"], config.device.language)
         if args.json:
