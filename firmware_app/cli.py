@@ -481,8 +481,11 @@ def cmd_app(config: Config, args: argparse.Namespace) -> int:
     if args.port is not None:
         try:
             config = replace(config, app=replace(config.app, port=args.port))
-        except ConfigError as error:  # the port of the tablets' HTTPS listener ([app] tls_port)
-            print(f"edgescreen: --port {args.port}: {error}", file=sys.stderr)
+        except ConfigError:  # the port of the tablets' HTTPS listener ([app] tls_port), its only check
+            print(
+                f"edgescreen: {sentence('app.port_is_tablets', config.device.language, port=args.port)}",
+                file=sys.stderr,
+            )
             return 2
     return serve(config, with_sync=not args.no_sync)
 

@@ -2129,6 +2129,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # The tablets' HTTPS listener ended before it started (web/run.py), its TLS files read already: the
     # address it could not listen on, the system's words ({error}, English), and what sets them.
+    # ``app --port`` given the port of the tablets' HTTPS listener ([app] tls_port), which the app takes too.
+    "app.port_is_tablets": {
+        "en": "--port {port} is the port of the tablets' HTTPS listener ([app] tls_port): give another port",
+        "fr": "--port {port} est le port du serveur HTTPS des tablettes ([app] tls_port) : indiquez un autre port",
+    },
     "app.tablets_failed": {
         "en": "the tablets' HTTPS listener ({address}) could not start: {error} (another program holds the port, "
         "or the address is not this machine's? [app] bind and tls_port set them)",
@@ -2466,6 +2471,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "system.ENOENT": {"en": "No such file or directory", "fr": "aucun fichier ni dossier de ce nom"},
     "system.ENOTDIR": {"en": "Not a directory", "fr": "un élément du chemin n'est pas un dossier"},
     "system.EIO": {"en": "Input/output error", "fr": "erreur de lecture ou d'écriture sur le support"},
+    "system.EADDRINUSE": {"en": "Address already in use", "fr": "adresse déjà utilisée"},
+    "system.EADDRNOTAVAIL": {
+        "en": "Cannot assign requested address",
+        "fr": "cette adresse n'est pas celle de l'appareil",
+    },
     "refused.output_is_folder": {
         "en": "{path}: is a folder; --out names a new file in it, e.g. {example}",
         "fr": "{path} : est un dossier ; --out indique un nouveau fichier dans ce dossier, par exemple {example}",
