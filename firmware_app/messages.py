@@ -2476,6 +2476,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Cannot assign requested address",
         "fr": "cette adresse n'est pas celle de l'appareil",
     },
+    # ``backup --out`` a file that exists (or a link): a backup is written as a new file, never over one.
+    "backup.out_exists": {
+        "en": "{path}: already exists; a backup never overwrites a file: give a new file name",
+        "fr": "{path} existe déjà ; une sauvegarde n'écrase jamais un fichier : indiquez un nouveau nom de fichier",
+    },
     "refused.output_is_folder": {
         "en": "{path}: is a folder; --out names a new file in it, e.g. {example}",
         "fr": "{path} : est un dossier ; --out indique un nouveau fichier dans ce dossier, par exemple {example}",
