@@ -30,6 +30,7 @@ from firmware_app.calibration.profile import (
     PIXEL_STEPS,
     CalibrationProfile,
     ProfileError,
+    ProfileMisfit,
     device_profile,
     new_profile,
     positive_finite,
@@ -40,7 +41,7 @@ from firmware_app.calibration.scale import measure_scale, square_side_px
 from firmware_app.capture.camera import CameraError
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError
-from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
+from firmware_app.capture.photo_to_screen import read_photo_to_screen
 from firmware_app.config import Config
 from firmware_app.durable import create_durably
 from firmware_app.events import image_ref, log_event
@@ -94,7 +95,9 @@ def _other_camera(profile: CalibrationProfile, args: argparse.Namespace) -> str 
 def _usable(
     images: list[Path], profile: CalibrationProfile, step: str, find: Callable[[np.ndarray], object], language: str
 ) -> tuple[list[object], tuple[int, int] | None]:
-    """What ``find`` extracts from each photo that shows the target; the others are reported. A photo
+    """What ``find`` extracts from each photo that shows the target; the others are reported, why in
+    ``language`` as ``screen`` says it of a photo file (what its target lacks, why the file is no photo,
+    its proportions against the lens step's), the English in the log line, which names no file. A photo
     ``records export`` wrote is one of them (``read_photo_to_screen``): its pixels are corrected by a
     profile already, and a step measured on them would correct every frame for a camera already
     corrected."""
@@ -110,25 +113,11 @@ def _usable(
                 )
             found.append(find(correct_pixels(earlier, frame.pixels)))
             size = (frame.width, frame.height)
-        except (ImageError, TargetNotFound, ProfileError) as error:  # ProfileError: the lens step's proportions
+        except (ImageError, TargetNotFound, ProfileMisfit) as error:  # ProfileMisfit: the lens step's proportions
             reason = error.reason if isinstance(error, ImageError) else str(error)
             log_event("calibrate.image_refused", step=step, image=image_ref(path), reason=reason)
-            print(
-                message("photo.refused", language).format(path=path, why=_why(error, language)),
-                file=sys.stderr,
-            )
+            print(message("photo.refused", language).format(path=path, why=error.sentence(language)), file=sys.stderr)
     return found, size
-
-
-def _why(error: ImageError | TargetNotFound | ProfileError, language: str) -> str:
-    """Why one photo was left out, in ``language``: what its target lacks, that it was exported from
-    the records calibrated, or, for a file that is no photo or a frame the profile's lens step does not
-    fit, the kind of trouble (the details are the log line's, ``calibrate.image_refused``)."""
-    if isinstance(error, TargetNotFound | AlreadyCalibrated):
-        return error.sentence(language)
-    return message(
-        "calibrate.image.unreadable" if isinstance(error, ImageError) else "calibrate.image.misfit", language
-    )
 
 
 def _plain_card(pixels: np.ndarray) -> np.ndarray:

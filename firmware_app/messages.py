@@ -1055,14 +1055,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # One photo ``screen`` or ``run`` leaves out as screened and recorded before (cli.py): {why} is
     # screen.screened_before.
     "photo.screened_before": {"en": "{path}  ALREADY SCREENED  {why}", "fr": "{path}  DÉJÀ DÉPISTÉE  {why}"},
-    "calibrate.image.unreadable": {
-        "en": "not a photo this device can read (the log says why)",
-        "fr": "pas une photo que cet appareil sait lire (le journal dit pourquoi)",
-    },
-    "calibrate.image.misfit": {
-        "en": "its proportions do not fit the profile's lens step (the log says why)",
-        "fr": "ses proportions ne correspondent pas à l'étape d'objectif du profil (le journal dit pourquoi)",
-    },
     # What the photos of a target lack (calibration's TargetNotFound), and what to do.
     "calibrate.target.no_frames": {"en": "no frames of the uniform target", "fr": "aucune image de la mire uniforme"},
     "calibrate.target.sizes_differ": {
