@@ -63,7 +63,7 @@ from firmware_app.records.database import RecordsError, RequestRefused, records_
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ScreeningContext
 from firmware_app.records.store import Records, ScreenedBefore, ScreeningRefused, ScreeningStore
-from firmware_app.records_cli import add_records_commands, sync_status
+from firmware_app.records_cli import add_records_commands, sync_status, worker_state
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
@@ -400,25 +400,29 @@ def _sync_once(config: Config, wait_s: float, stop: threading.Event) -> str:
         stopped = stop.is_set()  # asked to stop, rather than out of time
         stop.set()
         worker.join(10)
+    held: str | None = None  # the state of the worker another process (the app, the sync service) holds
     store = open_store(config, read_only=True)
     try:
         status = sync_status(store.records)
+        if ran == [False]:
+            held = worker_state(store.records, config.device.language)
     finally:
         store.records.close()
-    return f"sync: {_sync_standing(config, status, ran == [False], stopped, wait_s)}"
+    return f"sync: {_sync_standing(config, status, held, stopped, wait_s)}"
 
 
-def _sync_standing(config: Config, status: dict[str, Any], held: bool, stopped: bool, wait_s: float) -> str:
+def _sync_standing(config: Config, status: dict[str, Any], held: str | None, stopped: bool, wait_s: float) -> str:
     """Where ``run``'s results stand after its sync (``sync_status``), in the device's language: the
     nurse who ran it reads this line after the triage lines, so it speaks as they do; the sync's own
     detail (a TLS file, the broker's refusal) stays the technician's words, as ``sync status`` shows it.
-    ``held``: another process (the app, the sync service) holds the sync and says how it stands."""
+    ``held``: another process (the app, the sync service) holds the sync, in this state (``worker_state``),
+    and says how it stands."""
     language, backlog = config.device.language, status["backlog"]
     broker = f"{config.sync.broker_host}:{config.sync.broker_port}"
-    if held:
+    if held is not None:
         if status["connection"] == "connected":
             return sentence("run.sync.held_delivering", language, count=backlog)
-        return sentence("run.sync.held_waiting", language, count=backlog, broker=broker, state=status["connection"])
+        return sentence("run.sync.held_waiting", language, count=backlog, broker=broker, state=held)
     if stopped and backlog:
         log_event("sync.stopped", logging.WARNING, not_sent=backlog)
         return sentence("sync.stopped", language, count=backlog)

@@ -287,6 +287,12 @@ def _connection(state: dict[str, str], now: datetime, language: str) -> str:
     return said
 
 
+def worker_state(records: Records, language: str) -> str:
+    """The sync worker's state (``sync_status``'s ``connection``) said in ``language``, for a person
+    beside ``sync_status``'s English, whose states the code compares."""
+    return _connection(Outbox(records).state(), records.clock(), language)
+
+
 def _state_said(connection: str | None, language: str) -> str:
     """One of the worker's states (``Outbox.set_connection``'s) by its catalogue key; one this version
     has no key for (a newer worker's) as recorded."""
@@ -302,17 +308,17 @@ def _last_crash(state: dict[str, str]) -> str | None:
     return f"{state['last_crash']}: {state.get('last_crash_detail') or 'no reason recorded'}"
 
 
-def sync_status(records: Records, language: str = "en") -> dict[str, Any]:
-    """The outbox and the worker as the records hold them; the worker's state (``connection``) said in
-    ``language``: English, whose states the readiness list and ``--json``'s scripts read, unless a
-    person reads it (``sync status`` without ``--json``)."""
+def sync_status(records: Records) -> dict[str, Any]:
+    """The outbox and the worker as the records hold them, in English: the worker's state
+    (``connection``) is what the readiness list and ``--json``'s scripts read; a person reads it
+    said in the device's language (``worker_state``)."""
     outbox = Outbox(records)
     backlog, state = outbox.backlog(), outbox.state()
     photos = UploadQueue(records).backlog()
     now = records.clock()  # the clock the results were queued by (a test's own)
     ages = unsent_ages(records)
     return {
-        "connection": _connection(state, now, language),
+        "connection": _connection(state, now, "en"),
         "connection_since": state.get("connection_since"),
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,
@@ -348,7 +354,9 @@ def sync_status(records: Records, language: str = "en") -> dict[str, Any]:
 
 def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
     def status(store: ScreeningStore) -> int:
-        report = sync_status(store.records, "en" if args.json else config.device.language)
+        report = sync_status(store.records)
+        if not args.json:  # a person reads it: its codes are the scripts'
+            report["connection"] = worker_state(store.records, config.device.language)
         if report["last_failure"]:  # the remedy, in the device's language: the technician reads it here
             report["what_to_do"] = failure_remedy(report["last_failure"], config.device.language)
         if args.json:
