@@ -150,7 +150,7 @@ def backup(store: ScreeningStore, out: Path, mountinfo: Path = MOUNTINFO) -> Bac
     again, ``COPIES`` times at most, then the backup is refused: it never holds a patient erased before it."""
     refuse_a_folder(out, f"records-{date.today().isoformat()}.sqlite3")
     if out.exists():
-        raise RequestRefused(f"{out}: already exists; a backup never overwrites a file")
+        raise RequestRefused.saying("backup.out_exists", path=str(out))
     connection = store.records.connection
     largest, size = largest_file(out.parent, mountinfo), _size_of(connection)
     if largest is not None and size > largest:

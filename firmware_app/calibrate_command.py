@@ -30,6 +30,7 @@ from firmware_app.calibration.profile import (
     PIXEL_STEPS,
     CalibrationProfile,
     ProfileError,
+    ProfileMisfit,
     device_profile,
     new_profile,
     positive_finite,
@@ -40,14 +41,14 @@ from firmware_app.calibration.scale import measure_scale, square_side_px
 from firmware_app.capture.camera import CameraError
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError
-from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
+from firmware_app.capture.photo_to_screen import read_photo_to_screen
 from firmware_app.config import Config
 from firmware_app.durable import create_durably
 from firmware_app.events import image_ref, log_event
 from firmware_app.messages import message, plural_key
 from firmware_app.records.database import output_problem
 from firmware_app.service.termination import StopRequested, between_stop_points, stop_on_termination
-from firmware_app.typed_argument import typed
+from firmware_app.typed_argument import Refused, typed
 
 STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geometry", "scale": "scale"}
 
@@ -55,7 +56,7 @@ STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geomet
 def _board(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d+)x(\d+)", text)
     if not match or min(int(match[1]), int(match[2])) < 2:
-        raise argparse.ArgumentTypeError(f"expected inner corners as COLUMNSxROWS, e.g. 9x6, got {text!r}")
+        raise Refused("argument.board", value=repr(text))
     return int(match[1]), int(match[2])
 
 
@@ -65,7 +66,7 @@ def _millimetres(text: str) -> float:
     try:
         return positive_finite(text, "size")
     except (ProfileError, ValueError):
-        raise argparse.ArgumentTypeError(f"expected a size in millimetres greater than 0, got {text!r}") from None
+        raise Refused("argument.millimetres", value=repr(text)) from None
 
 
 def _load_or_create(path: Path, args: argparse.Namespace, config: Config) -> CalibrationProfile:
@@ -94,7 +95,9 @@ def _other_camera(profile: CalibrationProfile, args: argparse.Namespace) -> str 
 def _usable(
     images: list[Path], profile: CalibrationProfile, step: str, find: Callable[[np.ndarray], object], language: str
 ) -> tuple[list[object], tuple[int, int] | None]:
-    """What ``find`` extracts from each photo that shows the target; the others are reported. A photo
+    """What ``find`` extracts from each photo that shows the target; the others are reported, why in
+    ``language`` as ``screen`` says it of a photo file (what its target lacks, why the file is no photo,
+    its proportions against the lens step's), the English in the log line, which names no file. A photo
     ``records export`` wrote is one of them (``read_photo_to_screen``): its pixels are corrected by a
     profile already, and a step measured on them would correct every frame for a camera already
     corrected."""
@@ -110,25 +113,11 @@ def _usable(
                 )
             found.append(find(correct_pixels(earlier, frame.pixels)))
             size = (frame.width, frame.height)
-        except (ImageError, TargetNotFound, ProfileError) as error:  # ProfileError: the lens step's proportions
+        except (ImageError, TargetNotFound, ProfileMisfit) as error:  # ProfileMisfit: the lens step's proportions
             reason = error.reason if isinstance(error, ImageError) else str(error)
             log_event("calibrate.image_refused", step=step, image=image_ref(path), reason=reason)
-            print(
-                message("photo.refused", language).format(path=path, why=_why(error, language)),
-                file=sys.stderr,
-            )
+            print(message("photo.refused", language).format(path=path, why=error.sentence(language)), file=sys.stderr)
     return found, size
-
-
-def _why(error: ImageError | TargetNotFound | ProfileError, language: str) -> str:
-    """Why one photo was left out, in ``language``: what its target lacks, that it was exported from
-    the records calibrated, or, for a file that is no photo or a frame the profile's lens step does not
-    fit, the kind of trouble (the details are the log line's, ``calibrate.image_refused``)."""
-    if isinstance(error, TargetNotFound | AlreadyCalibrated):
-        return error.sentence(language)
-    return message(
-        "calibrate.image.unreadable" if isinstance(error, ImageError) else "calibrate.image.misfit", language
-    )
 
 
 def _plain_card(pixels: np.ndarray) -> np.ndarray:

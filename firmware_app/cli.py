@@ -63,11 +63,12 @@ from firmware_app.records.database import RecordsError, RequestRefused, records_
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ScreeningContext
 from firmware_app.records.store import Records, ScreenedBefore, ScreeningRefused, ScreeningStore
-from firmware_app.records_cli import add_records_commands, sync_status
+from firmware_app.records_cli import add_records_commands, sync_status, worker_state
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.sync.tls import TlsUnusable
+from firmware_app.typed_argument import Refused, speaking
 from firmware_app.wipe import NotErased
 from firmware_app.wording import check_sentence, decimal, readable_date
 
@@ -399,25 +400,29 @@ def _sync_once(config: Config, wait_s: float, stop: threading.Event) -> str:
         stopped = stop.is_set()  # asked to stop, rather than out of time
         stop.set()
         worker.join(10)
+    held: str | None = None  # the state of the worker another process (the app, the sync service) holds
     store = open_store(config, read_only=True)
     try:
         status = sync_status(store.records)
+        if ran == [False]:
+            held = worker_state(store.records, config.device.language)
     finally:
         store.records.close()
-    return f"sync: {_sync_standing(config, status, ran == [False], stopped, wait_s)}"
+    return f"sync: {_sync_standing(config, status, held, stopped, wait_s)}"
 
 
-def _sync_standing(config: Config, status: dict[str, Any], held: bool, stopped: bool, wait_s: float) -> str:
+def _sync_standing(config: Config, status: dict[str, Any], held: str | None, stopped: bool, wait_s: float) -> str:
     """Where ``run``'s results stand after its sync (``sync_status``), in the device's language: the
     nurse who ran it reads this line after the triage lines, so it speaks as they do; the sync's own
     detail (a TLS file, the broker's refusal) stays the technician's words, as ``sync status`` shows it.
-    ``held``: another process (the app, the sync service) holds the sync and says how it stands."""
+    ``held``: another process (the app, the sync service) holds the sync, in this state (``worker_state``),
+    and says how it stands."""
     language, backlog = config.device.language, status["backlog"]
     broker = f"{config.sync.broker_host}:{config.sync.broker_port}"
-    if held:
+    if held is not None:
         if status["connection"] == "connected":
             return sentence("run.sync.held_delivering", language, count=backlog)
-        return sentence("run.sync.held_waiting", language, count=backlog, broker=broker, state=status["connection"])
+        return sentence("run.sync.held_waiting", language, count=backlog, broker=broker, state=held)
     if stopped and backlog:
         log_event("sync.stopped", logging.WARNING, not_sent=backlog)
         return sentence("sync.stopped", language, count=backlog)
@@ -461,7 +466,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 def _port(text: str) -> int:
     """A TCP port number from the command line, refused with why before anything starts."""
     if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+        raise Refused("argument.port", value=repr(text))
     return int(text)
 
 
@@ -480,8 +485,11 @@ def cmd_app(config: Config, args: argparse.Namespace) -> int:
     if args.port is not None:
         try:
             config = replace(config, app=replace(config.app, port=args.port))
-        except ConfigError as error:  # the port of the tablets' HTTPS listener ([app] tls_port)
-            print(f"edgescreen: --port {args.port}: {error}", file=sys.stderr)
+        except ConfigError:  # the port of the tablets' HTTPS listener ([app] tls_port), its only check
+            print(
+                f"edgescreen: {sentence('app.port_is_tablets', config.device.language, port=args.port)}",
+                file=sys.stderr,
+            )
             return 2
     return serve(config, with_sync=not args.no_sync)
 
@@ -668,7 +676,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(route(sys.argv[1:] if argv is None else argv))
+    words = route(sys.argv[1:] if argv is None else argv)
+    with speaking(_configured_language(words)):
+        args = build_parser().parse_args(words)
     try:
         config = load_config(args.config)
     except ConfigError as error:
@@ -706,6 +716,19 @@ def _command(argv: Sequence[str] | None) -> int:
         problem = error if isinstance(error, RecordsError) else records_problem(config.records.database, error)
         log_event("records.unusable", logging.ERROR, error=problem)
         return _stopped(records_unusable(problem), problem, config, args, 5)
+
+
+def _configured_language(words: Sequence[str]) -> str:
+    """The language the config that ``words`` name (``--config``, else ``$EDGESCREEN_CONFIG``, else the
+    device's) says, for the parse of ``words``, which is over before that config loads: English when it
+    cannot say (``config_error_languages``, English first), and where ``--config`` itself is mistyped."""
+    config = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    config.add_argument("--config")
+    try:
+        explicit = config.parse_known_args(words)[0].config
+    except argparse.ArgumentError:
+        return config_error_languages()[0]
+    return config_error_languages(explicit)[0]
 
 
 def _stopped(check: Check, error: BaseException, config: Config, args: argparse.Namespace, status: int) -> int:

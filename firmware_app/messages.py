@@ -931,6 +931,27 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # ``edgescreen sync retry-photos`` (records_cli.py): refused photos queued again for the review station.
     # ``edgescreen sync acknowledge-dropped``: {count} results deleted unsent that doctor stops warning of
     # (records/outbox.py ``acknowledge_dropped``); Today's rows keep saying each was never sent.
+    # The sync worker's state as ``sync status`` says it ("sync.state.<state>", ``Outbox.set_connection``'s
+    # states); its --json keeps the English, which scripts and the readiness list read.
+    "sync.state.never_started": {"en": "never started", "fr": "jamais démarré"},
+    "sync.state.starting": {"en": "starting", "fr": "démarrage"},
+    "sync.state.connecting": {"en": "connecting", "fr": "connexion en cours"},
+    "sync.state.connected": {"en": "connected", "fr": "connecté"},
+    "sync.state.disconnected": {"en": "disconnected", "fr": "déconnecté"},
+    "sync.state.refused": {"en": "refused", "fr": "refusé"},
+    "sync.state.tls-unusable": {"en": "tls-unusable", "fr": "fichiers TLS inutilisables"},
+    "sync.state.damaged-records": {"en": "damaged-records", "fr": "dossiers endommagés"},
+    "sync.state.crashed": {"en": "crashed", "fr": "arrêté sur une erreur"},
+    "sync.state.stopped": {"en": "stopped", "fr": "arrêté"},
+    "sync.state.crash_looping": {
+        "en": "crash-looping ({crashes} unclean restarts in a row, the last at {at}; now {state})",
+        "fr": "redémarre en boucle ({crashes} redémarrages d'affilée après un arrêt anormal, le dernier le {at} ; "
+        "maintenant {state})",
+    },
+    "sync.state.not_running": {
+        "en": "not running (last state: {state})",
+        "fr": "ne tourne pas (dernier état : {state})",
+    },
     "sync.dropped_acknowledged.one": {
         "en": "{count} result deleted unsent acknowledged: doctor no longer warns of it (Today still marks it "
         '"Never sent")',
@@ -1058,14 +1079,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # One photo ``screen`` or ``run`` leaves out as screened and recorded before (cli.py): {why} is
     # screen.screened_before.
     "photo.screened_before": {"en": "{path}  ALREADY SCREENED  {why}", "fr": "{path}  DÉJÀ DÉPISTÉE  {why}"},
-    "calibrate.image.unreadable": {
-        "en": "not a photo this device can read (the log says why)",
-        "fr": "pas une photo que cet appareil sait lire (le journal dit pourquoi)",
-    },
-    "calibrate.image.misfit": {
-        "en": "its proportions do not fit the profile's lens step (the log says why)",
-        "fr": "ses proportions ne correspondent pas à l'étape d'objectif du profil (le journal dit pourquoi)",
-    },
     # What the photos of a target lack (calibration's TargetNotFound), and what to do.
     "calibrate.target.no_frames": {"en": "no frames of the uniform target", "fr": "aucune image de la mire uniforme"},
     "calibrate.target.sizes_differ": {
@@ -2132,6 +2145,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # The tablets' HTTPS listener ended before it started (web/run.py), its TLS files read already: the
     # address it could not listen on, the system's words ({error}, English), and what sets them.
+    # ``app --port`` given the port of the tablets' HTTPS listener ([app] tls_port), which the app takes too.
+    "app.port_is_tablets": {
+        "en": "--port {port} is the port of the tablets' HTTPS listener ([app] tls_port): give another port",
+        "fr": "--port {port} est le port du serveur HTTPS des tablettes ([app] tls_port) : indiquez un autre port",
+    },
     "app.tablets_failed": {
         "en": "the tablets' HTTPS listener ({address}) could not start: {error} (another program holds the port, "
         "or the address is not this machine's? [app] bind and tls_port set them)",
@@ -2469,6 +2487,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "system.ENOENT": {"en": "No such file or directory", "fr": "aucun fichier ni dossier de ce nom"},
     "system.ENOTDIR": {"en": "Not a directory", "fr": "un élément du chemin n'est pas un dossier"},
     "system.EIO": {"en": "Input/output error", "fr": "erreur de lecture ou d'écriture sur le support"},
+    "system.EADDRINUSE": {"en": "Address already in use", "fr": "adresse déjà utilisée"},
+    "system.EADDRNOTAVAIL": {
+        "en": "Cannot assign requested address",
+        "fr": "cette adresse n'est pas celle de l'appareil",
+    },
+    # ``backup --out`` a file that exists (or a link): a backup is written as a new file, never over one.
+    "backup.out_exists": {
+        "en": "{path}: already exists; a backup never overwrites a file: give a new file name",
+        "fr": "{path} existe déjà ; une sauvegarde n'écrase jamais un fichier : indiquez un nouveau nom de fichier",
+    },
     "refused.output_is_folder": {
         "en": "{path}: is a folder; --out names a new file in it, e.g. {example}",
         "fr": "{path} : est un dossier ; --out indique un nouveau fichier dans ce dossier, par exemple {example}",
@@ -3168,6 +3196,58 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "typed.what.name": {"en": "the name", "fr": "le nom"},
     "typed.what.patient": {"en": "the patient reference", "fr": "la référence du patient"},
     "typed.what.note": {"en": "the note", "fr": "la note"},
+    "typed.what.text": {"en": "the text", "fr": "le texte"},
+    # A value typed on the command line that its argument refuses (``typed_argument.Refused``); ``value``
+    # is the text as typed, quoted. argparse names the argument before it ("argparse.argument").
+    "argument.port": {
+        "en": "{value} is not a port number (1 to 65535)",
+        "fr": "{value} n'est pas un numéro de port (1 à 65535)",
+    },
+    "argument.at_least_one": {
+        "en": "{value}: expected a whole number of 1 or more",
+        "fr": "{value} : un nombre entier d'au moins 1 est attendu",
+    },
+    "argument.board": {
+        "en": "expected inner corners as COLUMNSxROWS, e.g. 9x6, got {value}",
+        "fr": "coins intérieurs attendus sous la forme COLONNESxLIGNES, par exemple 9x6, et non {value}",
+    },
+    "argument.millimetres": {
+        "en": "expected a size in millimetres greater than 0, got {value}",
+        "fr": "taille en millimètres supérieure à 0 attendue, et non {value}",
+    },
+    # argparse's own refusals of a command line (``typed_argument.speaking``): the English is argparse's
+    # message id, word for word, and both keep its %-placeholders, which argparse fills.
+    "argparse.error": {"en": "%(prog)s: error: %(message)s\n", "fr": "%(prog)s: erreur : %(message)s\n"},
+    "argparse.argument": {
+        "en": "argument %(argument_name)s: %(message)s",
+        "fr": "argument %(argument_name)s : %(message)s",
+    },
+    "argparse.unrecognized": {"en": "unrecognized arguments: %s", "fr": "arguments non reconnus : %s"},
+    "argparse.required": {
+        "en": "the following arguments are required: %s",
+        "fr": "ces arguments sont obligatoires : %s",
+    },
+    "argparse.one_of_required": {
+        "en": "one of the arguments %s is required",
+        "fr": "l'un des arguments %s est obligatoire",
+    },
+    "argparse.not_allowed_with": {"en": "not allowed with argument %s", "fr": "incompatible avec l'argument %s"},
+    "argparse.invalid_value": {"en": "invalid %(type)s value: %(value)r", "fr": "valeur %(type)s invalide : %(value)r"},
+    "argparse.invalid_choice": {
+        "en": "invalid choice: %(value)r (choose from %(choices)s)",
+        "fr": "choix invalide : %(value)r (au choix : %(choices)s)",
+    },
+    "argparse.expected_one": {"en": "expected one argument", "fr": "une valeur est attendue"},
+    "argparse.expected_at_most_one": {"en": "expected at most one argument", "fr": "une valeur au plus est attendue"},
+    "argparse.expected_at_least_one": {
+        "en": "expected at least one argument",
+        "fr": "au moins une valeur est attendue",
+    },
+    "argparse.ignored_explicit": {"en": "ignored explicit argument %r", "fr": "valeur %r ignorée"},
+    "argparse.ambiguous": {
+        "en": "ambiguous option: %(option)s could match %(matches)s",
+        "fr": "option ambiguë : %(option)s peut être %(matches)s",
+    },
     "patient.need_consent": {
         "en": "Confirm the patient's consent first.",
         "fr": "Confirmez d'abord le consentement du patient.",

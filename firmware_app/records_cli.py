@@ -20,7 +20,7 @@ from firmware_app.config import Config
 from firmware_app.durable import create_durably, fsync_directory
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.messages import message, sentence
+from firmware_app.messages import CATALOGUE, message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.open_visits import visits_open_with
@@ -41,6 +41,7 @@ from firmware_app.service.notify import sd_notify
 from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
+from firmware_app.typed_argument import Refused
 from firmware_app.wording import exports_said, failure_remedy
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def _at_least_one(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of 1 or more")
+        raise Refused("argument.at_least_one", value=repr(text))
     return value
 
 
@@ -274,15 +275,29 @@ class _StagedExport:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _connection(state: dict[str, str], now: datetime) -> str:
-    """The worker's state as a technician needs it: a crash loop and a dead worker say so."""
-    connection = state.get("connection", "never started")
+def _connection(state: dict[str, str], now: datetime, language: str) -> str:
+    """The worker's state as a technician needs it, in ``language``: a crash loop and a dead worker say so."""
+    connection = state.get("connection")
+    said = _state_said(connection, language)
     crashes, last_crash = int(state.get(CRASHES, "0")), state.get("last_crash")
     if crashes >= CRASH_LOOP_CRASHES and last_crash and now - datetime.fromisoformat(last_crash) < CRASH_LOOP_WINDOW:
-        return f"crash-looping ({crashes} unclean restarts in a row, the last at {last_crash}; now {connection})"
+        return sentence("sync.state.crash_looping", language, crashes=crashes, at=last_crash, state=said)
     if connection != "stopped" and "worker_pid" in state and not process_alive(state["worker_pid"]):
-        return f"not running (last state: {connection})"
-    return connection
+        return sentence("sync.state.not_running", language, state=said)
+    return said
+
+
+def worker_state(records: Records, language: str) -> str:
+    """The sync worker's state (``sync_status``'s ``connection``) said in ``language``, for a person
+    beside ``sync_status``'s English, whose states the code compares."""
+    return _connection(Outbox(records).state(), records.clock(), language)
+
+
+def _state_said(connection: str | None, language: str) -> str:
+    """One of the worker's states (``Outbox.set_connection``'s) by its catalogue key; one this version
+    has no key for (a newer worker's) as recorded."""
+    key = f"sync.state.{connection or 'never_started'}"
+    return message(key, language) if key in CATALOGUE else str(connection)
 
 
 def _last_crash(state: dict[str, str]) -> str | None:
@@ -294,13 +309,16 @@ def _last_crash(state: dict[str, str]) -> str | None:
 
 
 def sync_status(records: Records) -> dict[str, Any]:
+    """The outbox and the worker as the records hold them, in English: the worker's state
+    (``connection``) is what the readiness list and ``--json``'s scripts read; a person reads it
+    said in the device's language (``worker_state``)."""
     outbox = Outbox(records)
     backlog, state = outbox.backlog(), outbox.state()
     photos = UploadQueue(records).backlog()
     now = records.clock()  # the clock the results were queued by (a test's own)
     ages = unsent_ages(records)
     return {
-        "connection": _connection(state, now),
+        "connection": _connection(state, now, "en"),
         "connection_since": state.get("connection_since"),
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,
@@ -337,6 +355,8 @@ def sync_status(records: Records) -> dict[str, Any]:
 def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
     def status(store: ScreeningStore) -> int:
         report = sync_status(store.records)
+        if not args.json:  # a person reads it: its codes are the scripts'
+            report["connection"] = worker_state(store.records, config.device.language)
         if report["last_failure"]:  # the remedy, in the device's language: the technician reads it here
             report["what_to_do"] = failure_remedy(report["last_failure"], config.device.language)
         if args.json:

@@ -1,18 +1,65 @@
-"""Text a person types on the device's command line that the device keeps (an operator's name, who
-made a calibration profile, a camera's model): held to the rule the apps' forms hold typed text to
-(``edgescreen_wire.typed_text``), so a pasted NUL, C1 or bidirectional control never reaches a record,
+"""What the device's command line refuses as it is parsed, in the device's language: a value an
+argument's ``type`` refuses (``Refused``), and argparse's own refusals (an unknown option, a missing
+argument, "invalid int value"). The parse comes before the config is loaded, so it is told the
+language the config names (``speaking``).
+
+Text a person types that the device keeps (an operator's name, who made a calibration profile, a
+camera's model) is held to the rule the apps' forms hold typed text to (``typed``:
+``edgescreen_wire.typed_text``), so a pasted NUL, C1 or bidirectional control never reaches a record,
 a profile or the sign-in screen."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import partial
 
 from edgescreen_wire import typed_text
+from firmware_app.messages import CATALOGUE, Worded, message, said
+
+# The language the parse in progress speaks (``speaking``); English outside one.
+_LANGUAGE: ContextVar[str] = ContextVar("argument_language", default="en")
+# argparse's message ids the catalogue says in each language: the English of its "argparse.*" keys.
+_ARGPARSE_KEYS = {CATALOGUE[key]["en"]: key for key in CATALOGUE if key.startswith("argparse.")}
+
+
+class Refused(argparse.ArgumentTypeError):
+    """A value an argument's ``type`` refuses, by its catalogue key and values: said in the language
+    of the parse (argparse reads it as it refuses the argument, within ``speaking``)."""
+
+    def __init__(self, key: str, **values: int | str | Worded) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+    def __str__(self) -> str:
+        return said(self.key, _LANGUAGE.get(), self.values)
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """A parse whose refusals are said in ``language``: the types' (``Refused``), and argparse's own,
+    whose message ids (its gettext ``_``, looked up as it refuses) the catalogue says; its help's
+    headings and the usage line, which no catalogue key names, stay as argparse writes them."""
+
+    def translated(message_id: str) -> str:
+        key = _ARGPARSE_KEYS.get(message_id)
+        return message_id if key is None else message(key, language)
+
+    token, argparse_own = _LANGUAGE.set(language), argparse._  # type: ignore[attr-defined]
+    argparse._ = translated  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = argparse_own  # type: ignore[attr-defined]
+        _LANGUAGE.reset(token)
 
 
 def typed(text: str) -> str:
     """``text`` as an argparse ``type``: refused with the invisible character named by its code and
     place (argparse names the argument and exits with status 2), else kept as typed."""
-    if why := typed_text.refusal(text, "the text"):
-        raise argparse.ArgumentTypeError(why)
+    if found := typed_text.first_refused(text):
+        code, place = found
+        raise Refused("typed.control", what=partial(message, "typed.what.text"), code=code, place=place)
     return text

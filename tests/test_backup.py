@@ -219,14 +219,18 @@ def test_restore_refuses_a_crashed_databases_write_ahead_log_left_beside(tmp_pat
     assert not (directory / "records.sqlite3").exists()
 
 
-def test_backup_never_overwrites_a_file(tmp_path, device):
-    _, config, _ = device
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_backup_never_overwrites_a_file(tmp_path, device, language):
+    """Refused as the folder given as ``--out`` is, in the device's language: a French device said it in
+    English ("already exists; a backup never overwrites a file")."""
+    directory, config, _ = device
     (tmp_path / "b").write_text("precious")
-    run = edgescreen("backup", "--out", str(tmp_path / "b"), config=config)
+    run = edgescreen("backup", "--out", str(tmp_path / "b"), config=in_language(config, language))
     # On main: exit status 5, "records.unusable" and an "edgescreen: records:" prefix.
-    assert run.returncode == 2 and f"edgescreen: {tmp_path / 'b'}: already exists; a backup never" in run.stderr
+    said = sentence("backup.out_exists", language, path=str(tmp_path / "b"))
+    assert run.returncode == 2 and run.stderr.endswith(f"edgescreen: {said}\n"), run.stderr
     assert "records.unusable" not in run.stderr
-    assert (tmp_path / "b").read_text() == "precious"
+    assert (tmp_path / "b").read_text() == "precious" and backups_audited(directory) == 0
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

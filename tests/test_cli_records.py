@@ -103,6 +103,57 @@ def test_a_result_queued_on_a_clock_ahead_has_no_age_and_the_backlog_does_not_re
     assert backlog["level"] == "amber" and "how long they have waited cannot be told" in backlog["message"]
 
 
+def _a_dead_pid() -> str:
+    """The id of a process that has ended: a worker that is no longer running."""
+    ended = subprocess.Popen([sys.executable, "-c", ""])
+    ended.wait()
+    return str(ended.pid)
+
+
+# The worker's state as the records hold it (beside what ``set_connection`` writes), and how ``sync
+# status`` says it: its catalogue key and values, each value a state said by its own key.
+WORKER_STATES = {
+    "never started": ({}, "sync.state.never_started", {}),
+    "connected": ({"connection": "connected", "worker_pid": str(os.getpid())}, "sync.state.connected", {}),
+    "not running": (
+        {"connection": "connected", "worker_pid": _a_dead_pid()},
+        "sync.state.not_running",
+        {"state": "sync.state.connected"},
+    ),
+    "crash-looping": (
+        {"connection": "starting", "worker_pid": str(os.getpid()), "crashes": "2", "last_crash": "{now}"},
+        "sync.state.crash_looping",
+        {"state": "sync.state.starting", "crashes": 2, "at": "{now}"},
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("worker", list(WORKER_STATES))
+def test_sync_status_says_the_workers_state_in_the_devices_language(tmp_path, worker, language):
+    """A French technician read "crash-looping (2 unclean restarts in a row, ...)", "not running (last
+    state: connected)", "never started" in ``sync status``: its states are said in the device's
+    language now; ``--json`` keeps the English states that scripts and the readiness list read."""
+    state, key, values = WORKER_STATES[worker]
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    now = store.records.clock().isoformat()
+    with store.records.connection as connection:
+        connection.executemany(
+            "INSERT INTO sync_state (key, value) VALUES (?, ?)", [(k, v.format(now=now)) for k, v in state.items()]
+        )
+    store.records.close()
+
+    def said(language: str) -> str:
+        filled = {name: message(v, language) if name == "state" else v for name, v in values.items()}
+        return sentence(key, language, **{name: str(v).format(now=now) for name, v in filled.items()})
+
+    status = edgescreen("sync", "status", config=config)
+    (shown,) = [line.split(None, 1)[1] for line in status.stdout.splitlines() if line.startswith("connection  ")]
+    assert status.returncode == 0 and shown == said(language), status.stdout
+    assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["connection"] == said("en")
+
+
 def test_erase_export_and_sync_status(tmp_path, retina_rgb):
     config = write_config(tmp_path, port=1)
     store = open_store(tmp_path)

@@ -15,6 +15,7 @@ import ssl
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -28,7 +29,7 @@ from firmware_app.app import open_store
 from firmware_app.config import AppConfig, Config, ConfigError
 from firmware_app.events import log_event
 from firmware_app.health.checks import Level, check_app_tls, check_identity, records_unusable
-from firmware_app.messages import message, sentence
+from firmware_app.messages import Worded, message, said, sentence, system_reason
 from firmware_app.operators import Operators
 from firmware_app.records.database import RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
@@ -130,17 +131,16 @@ def _tablets_context(settings: AppConfig) -> ssl.SSLContext:
 
 def _tablets_refused(config: Config, languages: tuple[str, ...]) -> Callable[[BaseException | None], None]:
     """What the app says when the tablets' listener ended before it started: the address it could not
-    listen on and the system's words (English), with what sets them, in ``languages``, the error
+    listen on and the system's reason (``system_reason``), with what sets them, in ``languages``, the error
     whole in the log line; the app then stops (``serve``: status 2), never ready. Its TLS files were read
     before it started (``_tablets_context``): the cause is elsewhere (a port another program holds, an
     address not this machine's)."""
 
     def refused(error: BaseException | None) -> None:
         log_event("app.tablets_failed", logging.ERROR, error=f"{type(error).__name__}: {error}")
-        # The errno's words: asyncio's own repeat the address, in a tuple.
-        said = os.strerror(error.errno) if isinstance(error, OSError) and error.errno else str(error)
+        # The errno's reason: asyncio's own words repeat the address, in a tuple.
         address = app_url(config.app.bind, config.app.tls_port, "https")
-        _say("app.tablets_failed", languages, address=address, error=said)
+        _say("app.tablets_failed", languages, address=address, error=partial(system_reason, error))
 
     return refused
 
@@ -196,20 +196,21 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return listening
 
 
-def _say(key: str, languages: tuple[str, ...], **values: str) -> None:
+def _say(key: str, languages: tuple[str, ...], **values: str | Worded) -> None:
     """One line to the technician (stderr, the journal) in each of ``languages``: the device's, or, for a
     config that does not load, those its error was said in (``config.config_error_languages``)."""
     for language in languages:
-        print(f"edgescreen: {sentence(key, language, **values)}", file=sys.stderr)
+        print(f"edgescreen: {said(key, language, values)}", file=sys.stderr)
 
 
 def _listen_or_say(host: str, port: int, languages: tuple[str, ...], scheme: str = "http") -> socket.socket | None:
-    """The app's socket; ``None``, and the reason said, when another program holds the port."""
+    """The app's socket; ``None``, and the reason said in ``languages`` (the system's, ``system_reason``),
+    when another program holds the port or the address is not this machine's."""
     try:
         return listening_socket(host, port)
     except OSError as error:
         address = app_url(host, port, scheme)
-        _say("app.cannot_listen", languages, address=address, error=str(error.strerror or error))
+        _say("app.cannot_listen", languages, address=address, error=partial(system_reason, error))
         return None
 
 

@@ -347,6 +347,16 @@ def lens_config(tmp_path: Path, targets, extra: str = "") -> Path:
     return config
 
 
+def test_a_calibration_photo_of_other_proportions_than_the_lens_step_is_refused_saying_its_size(tmp_path, targets):
+    """calibrate said "its proportions do not fit the profile's lens step (the log says why)": now the
+    sizes, as ``screen`` says them of a photo file, in the device's language."""
+    config = lens_config(tmp_path, targets)
+    square = targets["fundus"][0]
+    run = edgescreen("calibrate", "scale", "--target-mm", "10", square, config=config)
+    why = sentence("screen.photo_misfit", "fr", size="1411x1411", calibrated="640x480")
+    assert run.returncode == 1 and f"{square}  REFUSÉE  {why}\n" in run.stderr, run.stderr
+
+
 def test_a_photo_of_other_proportions_than_the_lens_calibration_is_refused_and_the_others_screened(tmp_path, targets):
     """A 4:3 naevus, a square fundus photo, another of the naevus, against a lens step made on 4:3 board
     photos: the run stopped at the square photo, said the camera was not working (exit 2), no error
@@ -515,7 +525,7 @@ STEP_WORDS = {
         "boards": "left unchanged: the checkerboard was found in 2 photos; at least 3 are needed, tilted differently",
         "refused": "edgescreen: flat calibration refused, {profile} left unchanged: every frame of the uniform target "
         "must be usable\n",
-        "not_photo": "{photo}  REFUSED  not a photo this device can read (the log says why)\n",
+        "not_photo": "{photo}  REFUSED  not an image file (unrecognised format)\n",
         "measured": "{profile}: profile {id}: colour measured: {{",
         "stale": "note: the colour and scale steps were measured before this change: make them again, in this order\n",
         "other": "edgescreen: colour calibration refused, {profile} left unchanged: it is the profile of camera "
@@ -534,7 +544,7 @@ STEP_WORDS = {
         "différemment",
         "refused": "edgescreen: étalonnage flat refusé, {profile} inchangé\u00a0: chaque image de la mire uniforme "
         "doit être utilisable\n",
-        "not_photo": "{photo}  REFUSÉE  pas une photo que cet appareil sait lire (le journal dit pourquoi)\n",
+        "not_photo": "{photo}  REFUSÉE  pas un fichier image (format non reconnu)\n",
         "measured": "{profile}\u00a0: profil {id}\u00a0: étape colour mesurée\u00a0: {{",
         "stale": "note\u00a0: les étapes colour et scale ont été mesurées avant ce changement\u00a0: refaites-les, "
         "dans cet ordre\n",
@@ -552,8 +562,9 @@ STEP_WORDS = {
 def test_calibrate_steps_speak_the_devices_language(tmp_path, targets, language):
     """`calibrate flat|colour|geometry|scale` spoke English whatever [device] language said: its own
     lines, each photo left out, and what the target lacks (calibration's TargetNotFound). Every line is
-    now the catalogue's, in the language `calibrate still` speaks; a profile's or a file's own words
-    (the field that is wrong, why a file is no photo) are the log's, which names no photo file."""
+    now the catalogue's, in the language `calibrate still` speaks; a profile's own words (the field that
+    is wrong) are the log's, which names no photo file. Why a file is no photo is said as ``screen`` says
+    it (``ImageError.sentence``): calibrate said only "not a photo this device can read (the log says why)"."""
     config = tmp_path / "config.toml"
     config.write_text(f'[device]\nlanguage = "{language}"\n')
     profile = tmp_path / "device.json"

@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from firmware_app.messages import sentence
+from firmware_app.messages import message, sentence
 from tests.mqtt_broker import Tap, free_port, wait_until
 from tests.records.kit import in_language, open_store, record_one, small_photo, write_config
 from tests.sync.kit import ProcessLog, drain, edgescreen_process
@@ -80,7 +80,8 @@ def test_edgescreen_run_hands_over_to_the_running_worker(tmp_path, retina_rgb, b
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_edgescreen_run_beside_a_worker_the_broker_does_not_answer_says_they_wait(tmp_path, retina_rgb, language):
-    """The service holds the sync but no broker listens: the results are kept, not "being delivered"."""
+    """The service holds the sync but no broker listens: the results are kept, not "being delivered". Its
+    state in the device's language, as ``sync status`` says it: French said "(connecting)"."""
     port = free_port()
     config = in_language(write_config(tmp_path, port), language)
     store = open_store(tmp_path)
@@ -90,9 +91,12 @@ def test_edgescreen_run_beside_a_worker_the_broker_does_not_answer_says_they_wai
         wait_until(lambda: store_pid(store) == str(service.pid), 15, "the service holding the sync")
         run = edgescreen("run", "--sync-wait", "2", config=config)
         assert run.returncode == 0, run.stderr
+        broker = f"127.0.0.1:{port}"
         said = {
-            f"sync: {sentence('run.sync.held_waiting', language, count=3, broker=f'127.0.0.1:{port}', state=state)}"
-            for state in ("starting", "connecting", "disconnected")
+            f"sync: {sentence('run.sync.held_waiting', language, count=3, broker=broker, state=state)}"
+            for state in (
+                message(f"sync.state.{code}", language) for code in ("starting", "connecting", "disconnected")
+            )
         }
         assert status_line(run.stdout) in said, run.stdout
     finally:

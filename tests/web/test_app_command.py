@@ -16,11 +16,14 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from firmware_app.messages import message, sentence
 from firmware_app.records.witness import read_witness, witness_path
 from tests.absent_runtimes import shadow_runtimes
 from tests.conftest import PROJECT_ROOT, as_from_a_terminal
 from tests.mqtt_broker import free_port, wait_until
-from tests.records.kit import DEVICE, write_config
+from tests.records.kit import DEVICE, in_language, write_config
 from tests.web.conftest import OPERATOR, PIN
 
 
@@ -187,10 +190,12 @@ def test_the_demos_start_says_once_that_it_runs_on_the_demos_ids(tmp_path, retin
     assert len(demo) == 1 and "set [device] id and site" in demo[0], lines
 
 
-def test_a_port_another_program_holds_is_told_before_anything_starts(tmp_path, retina_jpeg):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_port_another_program_holds_is_told_before_anything_starts(tmp_path, retina_jpeg, language):
     """The port is bound first: no "open ..." for an address that is not the app's, no camera or sync
-    started for nothing, and exit status 2 (set another port), not 3 (which says a model was refused)."""
-    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n')
+    started for nothing, and exit status 2 (set another port), not 3 (which says a model was refused).
+    Why, in the device's language: a French device said "Address already in use" inside its French."""
+    config = in_language(write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n'), language)
     with socket.create_server(("127.0.0.1", 0)) as holder:
         port = holder.getsockname()[1]
         run = subprocess.run(
@@ -200,7 +205,9 @@ def test_a_port_another_program_holds_is_told_before_anything_starts(tmp_path, r
             timeout=60,
         )
     assert run.returncode == 2, run.stderr
-    assert f"cannot listen on http://127.0.0.1:{port}/: Address already in use" in run.stderr
+    why = message("system.EADDRINUSE", language)
+    said = sentence("app.cannot_listen", language, address=f"http://127.0.0.1:{port}/", error=why)
+    assert f"edgescreen: {said}\n" in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert "open http" not in run.stdout and "app.started" not in run.stderr
 
 

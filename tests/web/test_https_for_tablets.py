@@ -29,7 +29,7 @@ from firmware_app.messages import sentence
 from firmware_app.web import run
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
-from tests.records.kit import open_store, write_config
+from tests.records.kit import in_language, open_store, write_config
 from tests.tls_files import SiteTls, site_tls
 from tests.web.conftest import (
     OPERATOR,
@@ -237,14 +237,17 @@ def test_the_app_says_the_tablets_https_address_and_gives_the_kiosk_its_loopback
     ], said
 
 
-def test_a_port_given_on_the_command_line_that_is_the_tablets_port_is_refused_in_one_line(tmp_path):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_port_given_on_the_command_line_that_is_the_tablets_port_is_refused_in_one_line(tmp_path, language):
+    """Said in the device's language: a French device said the config's English ("tls_port: expected
+    another port than port"), of a port the technician gave on the command line."""
     tls = site_tls(tmp_path / "tls")
     tls_port = free_port()
-    config = write_config(tmp_path, 1, f"[app]\n{tls.app_lines(tls_port)}")
+    config = in_language(write_config(tmp_path, 1, f"[app]\n{tls.app_lines(tls_port)}"), language)
     command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--port", str(tls_port)]
     run = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
-    assert f"--port {tls_port}: tls_port: expected another port than port ({tls_port})" in run.stderr
+    assert run.stderr == f"edgescreen: {sentence('app.port_is_tablets', language, port=tls_port)}\n"
 
 
 def test_a_tablets_listener_that_cannot_start_stops_the_app_saying_why(tmp_path, monkeypatch, capsys, caplog):
