@@ -1551,16 +1551,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Trop de résultats attendent d'être envoyés : ce dépistage n'a pas été enregistré. Connectez "
         "l'appareil au réseau ou appelez le technicien.",
     },
-    # The same refusal by the age cap (``outbox_max_age_days``), however few results wait.
+    # The same refusal by the age cap (``outbox_max_age_days``) alone, fewer results waiting than the row cap.
     "records.outbox_too_old": {
         "en": "Results have waited too long to be sent: this screening was not recorded. Connect the device to "
         "the network or call the technician.",
         "fr": "Des résultats attendent depuis trop longtemps d'être envoyés : ce dépistage n'a pas été enregistré. "
         "Connectez l'appareil au réseau ou appelez le technicien.",
     },
-    # What ``records.outbox_full`` and ``records.outbox_too_old`` refused by (records.store.OutboxFull): how
-    # many wait and the cap they reached; the age cap named, never when the oldest was queued (a date this
-    # boot's clock may have got wrong).
+    # Both caps reached at once: too many results wait, the oldest past the age cap. Either alone told the
+    # nurse who got some results sent, or the oldest one, that she had done enough, and she was refused again.
+    "records.outbox_full_and_too_old": {
+        "en": "Too many results are waiting to be sent, and some have waited too long: this screening was not "
+        "recorded. Connect the device to the network or call the technician.",
+        "fr": "Trop de résultats attendent d'être envoyés, et certains depuis trop longtemps : ce dépistage n'a "
+        "pas été enregistré. Connectez l'appareil au réseau ou appelez le technicien.",
+    },
+    # What ``records.outbox_full``, ``.outbox_too_old`` and ``.outbox_full_and_too_old`` refused by
+    # (records.store.OutboxFull): how many wait and the cap they reached; the age cap named, never when the
+    # oldest was queued (a date this boot's clock may have got wrong).
     "records.outbox_full.too_many.one": {
         "en": "{count} result is waiting to be sent (cap {cap}): new screenings are refused until it is sent",
         "fr": "{count} résultat attend d'être envoyé (plafond {cap}) : les nouveaux dépistages sont refusés "

@@ -135,15 +135,16 @@ class OutboxFull(ScreeningRefused):
     that many days: said in the catalogue's words (``detail_in``), its English the log's. Never when the
     oldest was queued: a result of this boot is aged by the boot's clock (``QUEUED_AGE``), its date the
     wall clock's, which may not have been set (a device stored for months boots on its last saved time).
-    The nurse's sentence (``message_key``) says which cap refused: "too many results" of one result past
-    the age cap told her of a count she could see was not reached."""
+    The nurse's sentence (``message_key``) says which caps refused: "too many results" of one result past
+    the age cap told her of a count she could see was not reached, and the age cap alone, with both
+    reached, let her believe the oldest result sent was enough."""
 
     message_key = "records.outbox_full"
 
     def __init__(self, count: int, cap: int, days: int | None = None) -> None:
         self.values = {"count": count, "cap": cap} | ({} if days is None else {"days": days})
         if days is not None:
-            self.message_key = "records.outbox_too_old"
+            self.message_key = "records.outbox_full_and_too_old" if count >= cap else "records.outbox_too_old"
         super().__init__(self.detail_in("en"))
 
     def detail_in(self, language: str) -> str:

@@ -340,10 +340,14 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def not_photographed_question(request: Request, session: Session) -> Response:
         """The capture screen's "Cannot photograph this eye": asked first, a page of its own (switching
-        the language keeps the question), for the eye the capture screen was for."""
+        the language keeps the question), for the eye the capture screen was for. A patient erased since
+        the camera opened closes the visit as the camera would (``erased_since``): asked again, the
+        question offered to record an eye its post refuses."""
         visit: Visit | None = session.visit
         if visit is None or visit.modality != "fundus":
             return RedirectResponse("/capture" if visit else "/patient", 303)
+        if closed := await erased_since(web, request, session, visit):
+            return closed
         if visit.screened_already:  # Back from the eye's result: asked again, it recorded the eye twice
             return screened_already(request, session, visit)
         bar = await device.run(lambda: status(web))

@@ -224,9 +224,10 @@ async def erased_since(web: WebApp, request: Request, session: Session, visit: V
     as standing, the hand-out printed and the question of leaving it promised kept: the patient erased,
     the visit closed and the nurse told (``patient_erased``), as its next result would be refused; a
     result the station erased alone, forgotten (``Visit.forget``), the screens saying so and its slot to
-    photograph again. Every screen of the visit asks as it loads, the camera and the check screen too:
-    they offered the shutter and "Use this photo" for an erased patient, who was said erased only once
-    a photo was used. ``None``: the visit goes on, as the records now hold it."""
+    photograph again. Every screen of the visit asks as it loads, the camera, the check screen and the
+    "Cannot photograph this eye" question too: they offered the shutter, "Use this photo" and the eye's
+    recording for an erased patient, who was said erased only once a photo was used or the eye recorded.
+    ``None``: the visit goes on, as the records now hold it."""
     device = web.device
     gone = await device.run(lambda: device.store.gone(visit.beside))
     if gone.with_the_patient:

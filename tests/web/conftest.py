@@ -24,7 +24,7 @@ import pytest
 
 from firmware_app.app import open_store
 from firmware_app.config import Config, load_config
-from firmware_app.messages import message
+from firmware_app.messages import CATALOGUE, message
 from firmware_app.operators import Operators
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.run import make_server
@@ -253,6 +253,17 @@ def unscrolled(page) -> bool:
     """Whether the whole page fits the 800x480 screen: nothing to scroll to."""
     width, height = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     return width <= SCREEN["width"] and height <= SCREEN["height"]
+
+
+def longest_guidance_shown(page) -> None:
+    """The camera's guidance box as it reads at its longest: a verdict and the longest instruction of
+    any (French, the longer), put in as the verdict stream puts them (app.js)."""
+    longest = max((message(key, "fr") for key in CATALOGUE if key.startswith("quality.")), key=len)
+    page.locator("#guidance").evaluate(
+        "(element, lines) => element.replaceChildren(...lines.map((line) => "
+        "Object.assign(document.createElement('div'), {textContent: line})))",
+        [message("quality.verdict.usable", "fr"), longest],
+    )
 
 
 def on_screen(locator) -> bool:

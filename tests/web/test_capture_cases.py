@@ -21,6 +21,7 @@ from tests.web.conftest import (
     DERMOSCOPY_SAMPLE,
     SCREEN,
     RunningApp,
+    longest_guidance_shown,
     new_patient,
     on_screen,
     shoot,
@@ -412,10 +413,5 @@ def test_the_live_guidance_says_the_worst_defect_whole_beside_the_shutter(page, 
 
     assert whole()
     snap(page, "capture-worst-defect")
-    longest = max((message(key, "fr") for key in CATALOGUE if key.startswith("quality.")), key=len)
-    guidance.evaluate(
-        "(element, lines) => element.replaceChildren(...lines.map((line) => "
-        "Object.assign(document.createElement('div'), {textContent: line})))",
-        [message("quality.verdict.usable", "fr"), longest],
-    )
+    longest_guidance_shown(page)
     assert whole()  # the longest instruction fits too

@@ -111,8 +111,8 @@ def test_an_eye_that_cannot_be_photographed_of_a_patient_erased_mid_visit_is_not
     first_eye_screened(page, app, "K-8")
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
-    erased_on_the_command_line(app, "K-8")  # its camera open
     page.locator("[data-test=not-photographed]").click()
+    erased_on_the_command_line(app, "K-8")  # its question open
     with page.expect_response("**/capture/not-photographed") as answer:
         page.locator("[data-test=not-photographed-yes]").click()
     told_and_closed(page, app, "en", answer.value.status, "patient-erased-not-photographed")
@@ -152,22 +152,27 @@ def test_the_first_eye_of_a_visit_opened_before_its_patient_was_erased_is_not_re
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-@pytest.mark.parametrize("screen", ["capture", "check"])
+@pytest.mark.parametrize("screen", ["capture", "check", "not-photographed"])
 def test_the_camera_and_check_screens_of_a_patient_erased_mid_visit_close_it_and_say_so(page, app, screen, language):
-    """The next eye's camera, or its photo's check screen, open as the patient is erased on the command
-    line: loaded again (a reload, the language switch), each offered the shutter or "Use this photo" as
-    before, the nurse told only once she had used a photo. They say so as they load, as the result
-    screen does: the visit closed, nothing recorded."""
+    """The next eye's camera, its photo's check screen, or its "Cannot photograph this eye" question,
+    open as the patient is erased on the command line: loaded again (a reload, the language switch),
+    each offered the shutter, "Use this photo" or "Record as not photographed" as before, the nurse
+    told only once she had used a photo or answered. They say so as they load, as the result screen
+    does: the visit closed, nothing recorded."""
     sign_in(page, app)
     switch_to(page, language)
-    first_eye_screened(page, app, f"K-14{screen[:2].upper()}")
+    reference = f"K-14{screen[:2].upper()}"
+    first_eye_screened(page, app, reference)
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
     if screen == "check":
         shoot(page)
-    erased_on_the_command_line(app, f"K-14{screen[:2].upper()}")
+    elif screen == "not-photographed":
+        page.locator("[data-test=not-photographed]").click()
+        page.wait_for_url("**/capture/not-photographed")
+    erased_on_the_command_line(app, reference)
     answer = page.reload(wait_until="domcontentloaded")  # a camera's live picture never finishes loading
-    assert page.locator("[data-test=shutter], [data-test=use]").count() == 0
+    assert page.locator("[data-test=shutter], [data-test=use], [data-test=not-photographed-yes]").count() == 0
     shown = "records.patient_erased_shown"
     told_and_closed(page, app, language, answer.status, f"patient-erased-on-{screen}", shown)
 

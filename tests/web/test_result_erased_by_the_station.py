@@ -15,7 +15,9 @@ from firmware_app.messages import message
 from tests.web.conftest import (
     AUDIT,
     RunningApp,
+    cannot_photograph,
     first_eye_screened,
+    longest_guidance_shown,
     new_patient,
     on_screen,
     recorded,
@@ -409,9 +411,37 @@ def test_both_eyes_erased_by_the_station_fit_the_camera_and_check_screens(page, 
     assert whole_on_screen(page, "[data-test=erased-note]", "#guidance", "[data-test=shutter]")
     assert page.evaluate(AUDIT) == []
     snap(page, "capture-both-results-erased")
+    longest_guidance_shown(page)  # the notice leaves the guidance the room it has without one
+    assert whole_on_screen(page, "[data-test=erased-note]", "#guidance", "[data-test=shutter]")
+    snap(page, "capture-both-results-erased-longest-guidance")
     shoot(page)
     assert page.locator("[data-test=erased-note]").all_inner_texts() == said
     buttons = ("[data-test=use]", "[data-test=retake]")
     assert whole_on_screen(page, "[data-test=erased-note]", "[data-test=check-quality]", *buttons)
     assert page.evaluate(AUDIT) == []
     snap(page, "check-both-results-erased")
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_an_eye_photographed_after_all_beside_an_erased_result_keeps_its_way_back_on_the_camera(page, app, language):
+    """The left eye recorded as impossible to photograph, the right eye's result erased by the station,
+    the left eye then photographed after all: beside the right eye's notice, the camera's way back
+    ("Keep 'Cannot photograph'", at the side column's foot) was pushed below the 800x480 screen's foot,
+    in English and French, the page scrolling to reach it. The notice goes under the picture, which
+    shrinks for it (as for a banner): the side column keeps its room for the guidance and the buttons."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, f"S-16{language[0].upper()}")
+    page.locator("[data-test=next-slot]").click()
+    cannot_photograph(page)
+    erased_by_the_station(app, "R")
+    page.reload()
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    said = [erased_said(language, message("eye.R", language))]
+    assert page.locator("[data-test=erased-note]").all_inner_texts() == said
+    shown = ("[data-test=erased-note]", "#guidance", "[data-test=shutter]", "[data-test=keep-earlier]")
+    assert whole_on_screen(page, *shown)
+    assert page.evaluate(AUDIT) == []
+    snap(page, "capture-after-all-beside-an-erased-result")

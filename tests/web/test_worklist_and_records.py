@@ -505,12 +505,23 @@ def test_a_result_the_full_outbox_deleted_unsent_reads_never_sent_not_waiting(pa
         next(running, None)
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
-def test_a_screening_the_outbox_age_cap_refuses_says_results_waited_too_long(page, tmp_path, retina_jpeg, language):
+@pytest.mark.parametrize(
+    ("row_cap", "said_key", "language"),
+    [
+        ("", "records.outbox_too_old", "en"),
+        ("", "records.outbox_too_old", "fr"),
+        ("outbox_max_rows = 1\n", "records.outbox_full_and_too_old", "en"),
+        ("outbox_max_rows = 1\n", "records.outbox_full_and_too_old", "fr"),
+    ],
+)
+def test_a_screening_the_outbox_age_cap_refuses_names_each_cap_reached(
+    page, tmp_path, retina_jpeg, row_cap, said_key, language
+):
     """One result waiting past ``outbox_max_age_days``, far under the row cap: the page said "Too many
     results are waiting to be sent", a count the nurse could see was not reached. It says the results
-    waited too long."""
-    limits = 'outbox_max_age_days = 10\noverflow_policy = "refuse"\n'
+    waited too long; and, that one result at the row cap too (``row_cap``), both: it named the age alone,
+    and the nurse who got one result sent was refused again."""
+    limits = f'outbox_max_age_days = 10\n{row_cap}overflow_policy = "refuse"\n'
     running = start_app(tmp_path, sections={"sync": limits})
     app = next(running)
     try:
@@ -527,8 +538,8 @@ def test_a_screening_the_outbox_age_cap_refuses_says_results_waited_too_long(pag
             page.locator("[data-test=use]").click()
         assert answer.value.status == 507
         said = page.locator("[data-test=message]").inner_text()
-        assert said != message("records.outbox_full", language)  # "Too many results", of one result
-        assert said == message("records.outbox_too_old", language)
+        assert said == message(said_key, language)
+        snap(page, f"outbox-refused-{said_key.removeprefix('records.')}")
     finally:
         next(running, None)
 
