@@ -2175,6 +2175,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein. Appelez le technicien pour libérer "
         "de la place sur l'appareil (rien de ce qui est enregistré n'est perdu).",
     },
+    "health.records.held_alone": {
+        "en": "The records cannot be opened: the disk is full, and the sync service holds them alone, sending the "
+        "results, until there is room. Call the technician to free space on the device (nothing recorded so far "
+        "is lost).",
+        "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein, et le service de synchronisation les "
+        "garde pour lui seul, et envoie les résultats, jusqu'à ce qu'il y ait de la place. Appelez le technicien "
+        "pour libérer de la place sur l'appareil (rien de ce qui est enregistré n'est perdu).",
+    },
     "health.audit.green": {
         "en": "Audit log intact ({events} events).",
         "fr": "Journal d'audit intact ({events} événements).",
