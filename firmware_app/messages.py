@@ -1508,6 +1508,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "gardés sur l'appareil, et le dépistage a été fermé. Demandez au technicien si vous ne vous y "
         "attendiez pas.",
     },
+    # A command that dates what it records or shows (screen, capture, sync status) on a clock the records do not
+    # trust (records_cli.warn_of_the_clock): one line on stderr, as the app's clock line is amber.
+    "records.clock_untrusted": {
+        "en": "Warning: the clock is not set by network time ({now}): what this command records or shows is "
+        "dated by it, and may be dated wrong. Ask the technician to set up a time server (NTP).",
+        "fr": "Attention : l'horloge n'est pas réglée par le réseau ({now}) : ce que cette commande enregistre ou "
+        "affiche est daté par elle, et peut l'être à tort. Demandez au technicien de configurer un serveur de "
+        "temps (NTP).",
+    },
     "records.outbox_full": {
         "en": "Too many results are waiting to be sent: this screening was not recorded. Connect the device to "
         "the network or call the technician.",

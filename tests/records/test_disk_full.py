@@ -44,7 +44,7 @@ from tests.records.kit import (
 )
 from tests.sync.kit import BackgroundWorker, ProcessLog, edgescreen_process
 from tests.sync.test_worker import publish, review
-from tests.test_cli import edgescreen
+from tests.test_cli import edgescreen, said_lines
 
 
 def fill_until_refused(store, photo) -> list[str]:
@@ -330,7 +330,7 @@ def test_a_screening_refused_for_space_is_said_in_the_devices_language_its_detai
     open_store(tmp_path).records.close()
     screen = edgescreen("screen", str(retina_jpeg), config=in_language(config, "fr"))
     assert screen.returncode == 5, screen.stderr
-    (said,) = [line for line in screen.stderr.splitlines() if line.startswith("edgescreen: ")]
+    (said,) = said_lines(screen.stderr)
     assert said == f"edgescreen: {retina_jpeg}: {message_text('records.storage_full', 'fr')}"
     (logged,) = [line for line in screen.stderr.splitlines() if "screen.refused" in line]
     assert "MiB free" in logged and "disk_reserve_mb" in logged
