@@ -63,7 +63,7 @@ from firmware_app.records.database import RecordsError, RequestRefused, records_
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ScreeningContext
 from firmware_app.records.store import Records, ScreenedBefore, ScreeningRefused, ScreeningStore
-from firmware_app.records_cli import add_records_commands, sync_status, worker_state
+from firmware_app.records_cli import add_records_commands, sync_status, warn_of_the_clock, worker_state
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
@@ -116,6 +116,7 @@ def screen_images(
     """
     stop = stop or threading.Event()
     with recording_pipeline(config, admit=admit_screening) as (pipeline, store):
+        warn_of_the_clock(store.records, config.device.language)
         context = context or ScreeningContext()
         batch = _Batch(pipeline, store, modality_of, as_json, context, config.device.language, skip_screened)
         status = _screen_each(batch, images, stop)
@@ -330,6 +331,7 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
             stop_on_termination(language) as stop,
             recording_pipeline(config, admit=admit_screening) as (pipeline, store),
         ):
+            warn_of_the_clock(store.records, language)
             gate = QualityGate(config.quality)
             result = capture_and_screen(camera, controls, pipeline, gate, options, context, stop=stop)
     except CaptureStopped as error:  # the camera and the records closed on the way here

@@ -1545,6 +1545,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "gardés sur l'appareil, et le dépistage a été fermé. Demandez au technicien si vous ne vous y "
         "attendiez pas.",
     },
+    # A command that dates what it records or shows (screen, capture, sync status) on a clock the records do not
+    # trust (records_cli.warn_of_the_clock): one line on stderr, as the app's clock line is amber.
+    "records.clock_untrusted": {
+        "en": "Warning: the clock is not set by network time ({now}): what this command records or shows is "
+        "dated by it, and may be dated wrong. Ask the technician to set up a time server (NTP).",
+        "fr": "Attention : l'horloge n'est pas réglée par le réseau ({now}) : ce que cette commande enregistre ou "
+        "affiche est daté par elle, et peut l'être à tort. Demandez au technicien de configurer un serveur de "
+        "temps (NTP).",
+    },
     "records.outbox_full": {
         "en": "Too many results are waiting to be sent: this screening was not recorded. Connect the device to "
         "the network or call the technician.",
@@ -2224,6 +2233,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "(nothing recorded so far is lost).",
         "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein. Appelez le technicien pour libérer "
         "de la place sur l'appareil (rien de ce qui est enregistré n'est perdu).",
+    },
+    "health.records.held_alone": {
+        "en": "The records cannot be opened: the disk is full, and the sync service holds them alone, sending the "
+        "results, until there is room. Call the technician to free space on the device (nothing recorded so far "
+        "is lost).",
+        "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein, et le service de synchronisation les "
+        "garde pour lui seul, et envoie les résultats, jusqu'à ce qu'il y ait de la place. Appelez le technicien "
+        "pour libérer de la place sur l'appareil (rien de ce qui est enregistré n'est perdu).",
     },
     "health.audit.green": {
         "en": "Audit log intact ({events} events).",

@@ -42,7 +42,7 @@ from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
 from firmware_app.typed_argument import Refused
-from firmware_app.wording import exports_said, failure_remedy
+from firmware_app.wording import exports_said, failure_remedy, readable_date
 
 if TYPE_CHECKING:
     from firmware_app.sync.worker import SyncWorker
@@ -352,8 +352,19 @@ def sync_status(records: Records) -> dict[str, Any]:
     }
 
 
+def warn_of_the_clock(records: Records, language: str) -> None:
+    """One line on stderr when the clock that dates what a command records or shows is one the records do
+    not trust (``Records.trusted_now``: not synchronised, or before the build), the reading behind the
+    amber clock of the nurse's app and ``doctor``: the command line said nothing of it. On stderr, so
+    that a ``--json`` output stays the results alone."""
+    if records.trusted_now() is None:
+        now = readable_date(records.clock(), language)
+        print(f"edgescreen: {sentence('records.clock_untrusted', language, now=now)}", file=sys.stderr)
+
+
 def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
     def status(store: ScreeningStore) -> int:
+        warn_of_the_clock(store.records, config.device.language)
         report = sync_status(store.records)
         if not args.json:  # a person reads it: its codes are the scripts'
             report["connection"] = worker_state(store.records, config.device.language)

@@ -29,6 +29,7 @@ from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.lesion_renderer import render_lesion
 from tests.records.kit import DEVICE, in_language, write_config
 from tests.sync.signing import station_key, trusting
+from tests.test_cli import said_lines
 
 MM_PER_PIXEL = 0.035
 SIZE = (640, 480)
@@ -160,7 +161,7 @@ def test_a_camera_failure_is_said_in_the_nurses_language(tmp_path, language, sai
     config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
     run = capture(config, "--modality", "fundus")
     assert run.returncode == 6 and run.stdout == ""
-    told = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    told = said_lines(run.stderr)
     assert told == [f"edgescreen: {said}"], run.stderr
     logged = [line for line in run.stderr.splitlines() if "capture.camera_failed" in line]
     assert len(logged) == 1 and f"none of the 2 images in {folder} can be used" in logged[0]

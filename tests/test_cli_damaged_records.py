@@ -5,6 +5,7 @@ anything is written."""
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -14,8 +15,10 @@ import pytest
 
 from firmware_app import app
 from firmware_app.cli import main
+from firmware_app.messages import sentence
 from firmware_app.records.store import Records
-from tests.records.kit import open_store, record_one, small_photo, write_config
+from firmware_app.wording import readable_date
+from tests.records.kit import in_language, open_store, record_one, small_photo, write_config
 from tests.records.test_witness import lose_the_wal, record
 
 # Each command that records a screening, as a nurse or the device's service runs it: ``capture`` on
@@ -157,3 +160,28 @@ def test_an_unsynchronised_clock_that_can_be_right_still_screens(tmp_path, retin
     status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
     assert status == 0, capsys.readouterr()
     assert written(tmp_path, tmp_path / "after")[0] == 2
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    "command", [["screen", "--modality", "fundus", "--json", "{photo}"], ["sync", "status", "--json"]]
+)
+def test_a_command_that_dates_records_warns_on_stderr_of_a_clock_not_synchronised(
+    tmp_path, retina_jpeg, capsys, monkeypatch, command, language
+):
+    """The nurse's app and ``doctor`` show a clock not set by network time amber; ``screen`` and ``sync
+    status``, which date what they record and show by it, said nothing of it. One line on stderr now, in
+    the device's language, read off the records' own clock as the app reads it; nothing on a synchronised
+    clock, and the ``--json`` output stays JSON alone."""
+    config = in_language(write_config(tmp_path, 1), language)
+    now = datetime.now(UTC)
+    recorded_synchronised(tmp_path, now)
+    warning = sentence("records.clock_untrusted", language, now=readable_date(now, language))
+    for synchronised in (False, True):
+        on_the_clock(monkeypatch, now, synchronised)
+        status = main(["--config", str(config), *(arg.format(photo=retina_jpeg) for arg in command)])
+        captured = capsys.readouterr()
+        assert status == 0, captured
+        assert [json.loads(line) for line in captured.out.splitlines()]  # JSON alone
+        warned = [line for line in captured.err.splitlines() if warning in line]
+        assert warned == ([] if synchronised else [f"edgescreen: {warning}"]), captured.err

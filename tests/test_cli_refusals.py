@@ -15,7 +15,7 @@ from firmware_app.config import SAMPLES_DIR
 from firmware_app.messages import message, sentence
 from tests.health.test_doctor import not_a_database, tampered_models, unreadable_profile
 from tests.records.kit import DEVICE, in_language, open_store, write_config
-from tests.test_cli import edgescreen
+from tests.test_cli import edgescreen, said_lines
 
 
 def newer_records(tmp_path: Path) -> str:
@@ -83,7 +83,7 @@ def test_a_command_stopped_by_the_device_says_why_in_its_language_and_logs_the_d
     run = edgescreen("screen", "--modality", "dermoscopy", str(NAEVUS), config=config)
     assert run.returncode == status, run.stderr
     assert "Traceback" not in run.stderr
-    (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    (said,) = said_lines(run.stderr)
     assert said == f"edgescreen: {message(key, 'fr')}"
     assert detail not in said
     (logged,) = [line for line in run.stderr.splitlines() if f" {event} " in line]
@@ -154,7 +154,7 @@ def test_a_refused_request_says_why_in_the_devices_language_and_logs_the_english
     config = in_language(write_config(tmp_path, 1), "fr")
     run = edgescreen(*command(tmp_path), config=config)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
-    (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    (said,) = said_lines(run.stderr)
     assert said == f"edgescreen: {sentence(key, 'fr', **values(tmp_path))}"
     (logged,) = [line for line in run.stderr.splitlines() if " command.refused " in line]
     assert " WARNING " in logged and sentence(key, "en", **values(tmp_path)) in logged
@@ -218,7 +218,7 @@ def test_a_refused_context_option_says_why_in_the_devices_language_and_logs_the_
     config = in_language(write_config(tmp_path, 1), language)
     run = edgescreen(*command, config=config)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
-    (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    (said,) = said_lines(run.stderr)
     assert said == f"edgescreen: {sentence(key, language, **values(language))}"
     (logged,) = [line for line in run.stderr.splitlines() if " command.refused " in line]
     assert " WARNING " in logged and detail in logged

@@ -24,6 +24,7 @@ from firmware_app.inference import model as model_module
 from firmware_app.records import images
 from tests.conftest import other_copies
 from tests.records.kit import write_config
+from tests.test_cli import said_lines
 
 
 def counts(directory: Path) -> tuple[int, int, int]:
@@ -83,7 +84,7 @@ def test_a_photo_that_cannot_be_encoded_for_want_of_memory_is_said_and_nothing_i
     status = main(["--config", str(config), "screen", "--modality", "fundus", str(another)])
     err = capsys.readouterr().err
     assert status == 8
-    (line,) = [line for line in err.splitlines() if line.startswith("edgescreen:")]
+    (line,) = said_lines(err)
     assert words in line and "encoding the photo as JPEG" in line
     assert "Traceback" not in err
     assert counts(tmp_path) == before  # no screening, no queued result, no audit event
@@ -109,7 +110,7 @@ def test_a_model_that_cannot_be_loaded_for_want_of_memory_is_said_in_one_line(
     status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
     err = capsys.readouterr().err
     assert status == 8
-    (line,) = [line for line in err.splitlines() if line.startswith("edgescreen:")]
+    (line,) = said_lines(err)
     assert "The device ran out of memory" in line and "Restart the device" in line and "loading the model" in line
     assert counts(tmp_path)[0:2] == (0, 0)
 
@@ -127,7 +128,7 @@ def test_a_bare_memory_error_is_named_in_the_line(tmp_path, retina_jpeg, capsys,
     status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
     err = capsys.readouterr().err
     assert status == 8
-    (line,) = [line for line in err.splitlines() if line.startswith("edgescreen:")]
+    (line,) = said_lines(err)
     assert line.endswith("(MemoryError)") and "()" not in line
 
 

@@ -45,7 +45,14 @@ from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START, libc
-from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamaged, database_files, held_alone_here
+from firmware_app.records.database import (
+    BUSY_TIMEOUT_S,
+    DiskFull,
+    HeldAlone,
+    RecordsDamaged,
+    database_files,
+    held_alone_here,
+)
 from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import DAMAGED, REFUSED
@@ -302,10 +309,12 @@ def records_unusable(error: Exception) -> Check:
     """The records could not even be opened (``doctor``), or failed a command that used them: red, by
     ``records_problem``'s cause (damaged, a full disk, anything else: a folder or file system that
     cannot be written, a worn card's read error), as "damaged" would send a technician after a file
-    that is whole."""
+    that is whole. A full disk on which the sync worker holds them alone says so: the nurse and the
+    technician know the results still leave, and why the records wait for room."""
     if isinstance(error, RecordsDamaged):
         return _check("records", Level.RED, error=error)
-    return _check("records", Level.RED, "full" if isinstance(error, DiskFull) else "unusable", error=error)
+    full = "held_alone" if isinstance(error, HeldAlone) else "full"
+    return _check("records", Level.RED, full if isinstance(error, DiskFull) else "unusable", error=error)
 
 
 def no_records_yet(database: Path, key_file: Path, marker: Path | None = None) -> Check:

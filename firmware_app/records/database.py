@@ -27,6 +27,11 @@ class DiskFull(RecordsError):
     """The records' disk is full: nothing can be written there, not even an audit event."""
 
 
+class HeldAlone(DiskFull):
+    """The records' disk is full and the sync worker holds them alone (``open_database``) until there is
+    room: no other process can open them meanwhile, and waiting longer does not help."""
+
+
 class RecordsDamaged(RecordsError):
     """The records file is damaged (a page a worn card lost): retrying cannot mend it, a technician must."""
 
@@ -323,6 +328,11 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
     error the file system or SQLite raised: a full disk does not read like broken hardware."""
     name = getattr(error, "sqlite_errorname", "")
     if _disk_full(path, error):
+        if name == "SQLITE_BUSY":  # its lock on a disk with little room: the worker's, held alone
+            return HeldAlone(
+                f"{path}: the disk is full, and the sync worker holds the records alone until there is room; "
+                f"free space on {path.parent} (nothing recorded so far is lost)"
+            )
         return DiskFull(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
     if _read_only_medium(path, error):
         return RecordsError(
@@ -538,17 +548,24 @@ def room_to_share(path: Path) -> bool:
 # How long a statement waits for another connection's write lock before SQLite gives up ("database is
 # locked"): a loop promising its heartbeat a time must count it for each write it may wait on.
 BUSY_TIMEOUT_S = 30.0
+# How long opening the records waits for their lock on a disk with little room (``_little_room``), where
+# the sync worker may hold them alone until there is room again (``open_database``): the commands and the
+# app waited out the whole busy timeout to be told so. Opening only reads, which in WAL mode no writer
+# holds up; nothing else than a connection in exclusive mode keeps them from it more than a moment.
+HELD_ALONE_WAIT_S = 3.0
 
 
 def _open(path: Path, exclusive: bool = False) -> sqlite3.Connection:
     _create_private(path)
-    connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+    opening_wait = min(HELD_ALONE_WAIT_S, BUSY_TIMEOUT_S) if _little_room(path) else BUSY_TIMEOUT_S
+    connection = sqlite3.connect(path, isolation_level=None, timeout=opening_wait)
     try:
         connection.row_factory = sqlite3.Row
         if exclusive:  # before the first WAL access, or SQLite makes the shared-memory file
             connection.execute("PRAGMA locking_mode=EXCLUSIVE")
         if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
             raise RecordsError(f"{path}: the file system does not support SQLite's WAL mode")
+        connection.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA secure_delete=ON")

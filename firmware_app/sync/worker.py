@@ -159,6 +159,11 @@ class SyncWorker:
     def _reset_connection_state(self) -> None:
         self._inflight: dict[int, int] = {}  # paho message id -> outbox seq
         self._erasures_inflight: dict[int, int] = {}  # paho message id -> erasure_outbox seq
+        # The ``review_ack`` of each verdict stored on this connection, published and not yet taken by the
+        # broker (paho message ids): owed to the station, which sends the verdict again until it has one.
+        self._acks_owed: set[int] = set()
+        # The broker answered this connection's subscription: the verdicts it held for the device came before.
+        self._subscribed = False
         self._erasures_refused: set[int] = set()  # by the broker, on this connection: tried after a backoff
         # When the refused requests are published again (``time.monotonic()``; None: no round waits), and
         # the rounds of them the broker refused on this connection, the backoff's attempt.
@@ -215,10 +220,14 @@ class SyncWorker:
         self._connack = False
         self._problem = self._problem or f"disconnected: {reason_with_code(reason)}"
 
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
+        self._subscribed = True
+
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
         if mid in self._erasures_inflight:
             self._on_erasure_published(self._erasures_inflight.pop(mid), reason)
             return
+        self._acks_owed.discard(mid)
         seq = self._inflight.pop(mid, None)
         if seq is None:
             return  # a status or review_ack message
@@ -314,7 +323,7 @@ class SyncWorker:
             log_event("sync.review_rejected", level=logging.WARNING, topic=message.topic, field=error.field, **named)
             return
         log_event("sync.review", review_id=review.review_id, result_id=review.result_id, status=status)
-        client.publish(self._topic[REVIEW_ACK], review_ack(review, status), qos=1)
+        self._acks_owed.add(client.publish(self._topic[REVIEW_ACK], review_ack(review, status), qos=1).mid)
 
     def _handle_erased(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
         with self._writing():
@@ -332,6 +341,7 @@ class SyncWorker:
         )
         client.on_connect, client.on_disconnect = self._on_connect, self._on_disconnect
         client.on_publish, client.on_message = self._on_publish, self._on_message
+        client.on_subscribe = self._on_subscribe
         client.max_inflight_messages_set(settings.inflight_window)
         client.connect_timeout = settings.connect_timeout_s
         client.will_set(self._topic[STATUS], "offline", qos=1, retain=True)
@@ -604,14 +614,20 @@ class SyncWorker:
             self._stop.wait(left if self._damaged else min(left, self._next_sweep - time.monotonic()))
 
     def _drained(self) -> bool:
-        """Nothing left that this connection can send: every result acknowledged, and every erasure
-        request but those withheld as altered (not waiting: ``Backlog.waiting_erasures``) and those the
-        broker refused (counted in ``erasures_refused``: an ACL older than the ``erasure`` topic refuses
-        them at every connection, and ``sync run --until-drained`` waited on them for ever). The queue
-        is read once, whole: its first ``CLAIM_ROWS`` rows all withheld ended the drain before a
-        request queued after them was sent."""
+        """Nothing left that this connection can send: every result acknowledged, every erasure request
+        but those withheld as altered (not waiting: ``Backlog.waiting_erasures``) and those the broker
+        refused (counted in ``erasures_refused``: an ACL older than the ``erasure`` topic refuses them at
+        every connection, and ``sync run --until-drained`` waited on them for ever), and the
+        acknowledgement of each verdict stored taken by the broker (``_acks_owed``): ended before, the
+        command left them unsent, and the station sent those verdicts again at the next connection as
+        duplicates. A broker that never answers is given up at the keepalive, as for a result in flight.
+        Not before the broker answered the subscription: the verdicts it held for the device come before
+        that answer, and ended at the connection the command took none of them. The queue is read once,
+        whole: its first ``CLAIM_ROWS`` rows all withheld ended the drain before a request queued after
+        them was sent."""
         unrecorded = self._acked or self._published or self._erasures_acked
-        if self._inflight or self._erasures_inflight or unrecorded or self._claimed:
+        owed = self._acks_owed or not self._subscribed
+        if self._inflight or self._erasures_inflight or owed or unrecorded or self._claimed:
             return False
         backlog = self._outbox.backlog()
         if backlog.unsent or not set(backlog.waiting_erasures) <= self._erasures_refused:
@@ -676,10 +692,19 @@ class SyncWorker:
         )
 
     def _say_goodbye(self, client: mqtt.Client) -> None:
-        """A clean exit: mark this device offline ourselves (a clean disconnect sends no last will)."""
+        """A clean exit: mark this device offline ourselves (a clean disconnect sends no last will), and
+        give the broker the verdicts' acknowledgements still owed (``_acks_owed``), within the same bound.
+        Verdicts that come meanwhile are left unacknowledged at the broker for the next connection: stored
+        now, their acknowledgement would be owed after the goodbye, and lost with the client (the station
+        then sends them again, as duplicates)."""
+        client.on_message = None  # with ``manual_ack``, a message nobody handles is not acknowledged
         info = client.publish(self._topic[STATUS], "offline", qos=1, retain=True)
         deadline = time.monotonic() + 2.0
-        while not info.is_published() and time.monotonic() < deadline and client.loop(timeout=LOOP_SECONDS) == 0:
+        while (
+            (not info.is_published() or self._acks_owed)
+            and time.monotonic() < deadline
+            and client.loop(timeout=LOOP_SECONDS) == 0
+        ):
             pass
         client.disconnect()
 

@@ -36,7 +36,7 @@ from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQU
 from tests.capture import fake_picamera2
 from tests.conftest import filled, other_copies, write_rgb
 from tests.records.kit import in_language, open_store, records_table, write_config
-from tests.test_cli import edgescreen, json_lines
+from tests.test_cli import edgescreen, json_lines, said_lines
 
 
 def calibrate(*args: str) -> int:
@@ -372,7 +372,7 @@ def test_a_photo_of_other_proportions_than_the_lens_calibration_is_refused_and_t
     why = sentence("screen.photo_misfit", "fr", size="1411x1411", calibrated="640x480")
     assert refused == {"image": square, "modality": "dermoscopy", "error": why, "code": "profile_misfit"}
     assert why.startswith("les proportions de cette photo ne sont pas celles de cette caméra\u00a0: ")
-    assert not [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert not said_lines(run.stderr)
     (logged,) = [line for line in run.stderr.splitlines() if " screen.image_refused " in line]
     assert "a 1411x1411 frame does not have the proportions of the lens calibration (640x480)" in logged
     assert square not in logged  # the log names no file
@@ -389,7 +389,7 @@ def test_camera_frames_of_other_proportions_than_the_lens_calibration_are_the_ca
     config = lens_config(tmp_path, targets, camera)
     run = edgescreen("capture", "--modality", "fundus", "--eye", "L", "--auto", config=config)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
-    (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    (said,) = said_lines(run.stderr)
     what = message("camera.profile_misfit", "fr")
     assert said == f"edgescreen: {message('health.camera.misconfigured', 'fr').format(what=what)}"
     (logged,) = [line for line in run.stderr.splitlines() if " calibration.refused " in line]

@@ -44,7 +44,7 @@ from tests.records.kit import (
 )
 from tests.sync.kit import BackgroundWorker, ProcessLog, edgescreen_process
 from tests.sync.test_worker import publish, review
-from tests.test_cli import edgescreen
+from tests.test_cli import edgescreen, said_lines
 
 
 def fill_until_refused(store, photo) -> list[str]:
@@ -163,7 +163,7 @@ def test_a_worker_started_on_a_full_disk_sends_and_marks_once_there_is_room(tiny
         wait_until(lambda: len(tap.on("/result")) >= 5 or worker.poll() is not None, 20, "the results sent")
         assert worker.poll() is None, log.text()
         assert sorted(json.loads(p)["result_id"] for p in tap.on("/result")) == sorted(recorded)
-        # Meanwhile the others wait out its lock (together: a busy timeout each) and are told the disk is full.
+        # Meanwhile the others are told the disk is full (and who holds the records: the next test).
         with ThreadPoolExecutor(2) as pool:
             status, screen = pool.map(
                 lambda command: edgescreen(*command, config=config),
@@ -184,6 +184,36 @@ def test_a_worker_started_on_a_full_disk_sends_and_marks_once_there_is_room(tiny
         worker.send_signal(signal.SIGTERM)
         worker.wait(15)
         broker.stop()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_command_is_told_at_once_that_the_worker_holds_the_records_alone_on_a_full_disk(
+    tiny_filesystem, retina_rgb, retina_jpeg, language
+):
+    """While the sync worker held the records alone on a full disk, a command waited out the whole busy
+    timeout (30 s) for their lock before saying the disk was full. It now says within a few seconds, in
+    the device's language, that the disk is full and the sync service holds the records until there is
+    room, nothing lost; ``sync status`` reads them as promptly."""
+    config = in_language(write_config(tiny_filesystem, free_port()), language)
+    store = open_store(tiny_filesystem)
+    record_one(store, small_photo(retina_rgb, 64))
+    store.records.close()
+    filled(tiny_filesystem)
+    worker = edgescreen_process(config, "sync", "run")
+    log = ProcessLog(worker)
+    try:
+        log.wait_for("sync.records_alone")
+        started = time.monotonic()
+        status = edgescreen("sync", "status", "--json", config=config)
+        screen = edgescreen("screen", str(retina_jpeg), config=config)
+        took = time.monotonic() - started
+        assert worker.poll() is None, log.text()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(15)
+    assert took < 20, f"the two commands took {took:.0f} s"
+    assert status.returncode == 0 and json.loads(status.stdout)["backlog"] == 1, status.stderr
+    assert screen.returncode == 5 and sentence("health.records.held_alone", language) in screen.stderr, screen.stderr
 
 
 def held_alone(directory: Path, retina_rgb) -> Records:
@@ -300,7 +330,7 @@ def test_a_screening_refused_for_space_is_said_in_the_devices_language_its_detai
     open_store(tmp_path).records.close()
     screen = edgescreen("screen", str(retina_jpeg), config=in_language(config, "fr"))
     assert screen.returncode == 5, screen.stderr
-    (said,) = [line for line in screen.stderr.splitlines() if line.startswith("edgescreen: ")]
+    (said,) = said_lines(screen.stderr)
     assert said == f"edgescreen: {retina_jpeg}: {message_text('records.storage_full', 'fr')}"
     (logged,) = [line for line in screen.stderr.splitlines() if "screen.refused" in line]
     assert "MiB free" in logged and "disk_reserve_mb" in logged

@@ -468,6 +468,7 @@ def test_an_erasure_request_the_broker_refuses_for_a_moment_is_tried_again_not_e
     worker._on_erasure_published(request.seq, ReasonCode(PacketTypes.PUBACK, "Quota exceeded"))
     assert not worker._drained() and "Quota exceeded" in worker._problem
     worker._reset_connection_state()
+    worker._on_subscribe(None, None, 1, [], None)  # the broker's answer to the subscription: its verdicts came
     worker._on_erasure_published(request.seq, ReasonCode(PacketTypes.PUBACK, "Not authorized"))
     assert worker._drained() and worker.erasures_refused == 1  # the ACL's: refused at every connection
 

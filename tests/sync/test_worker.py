@@ -340,3 +340,28 @@ def test_a_silent_broker_with_results_in_flight_is_waited_for_not_polled(tmp_pat
         broker.resume()
         worker.stop()
     assert busy < 0.2, f"the worker kept {busy:.0%} of a core busy waiting for the broker"
+
+
+def test_until_drained_ends_once_the_station_has_the_acknowledgement_of_each_verdict_it_stored(tmp_path, photo, broker):
+    """``sync run --until-drained`` with nothing of its own to send ended as soon as it connected: the
+    verdicts the broker held for it, stored as they came, went unanswered on ``review_ack`` when the
+    command disconnected first, and the station sent them again at the next connection as duplicates.
+    The command now ends once each verdict it stored has its acknowledgement taken by the broker."""
+    config = write_config(tmp_path, broker.port)
+    store = open_store(tmp_path)
+    result_id = record_one(store, photo).result_id
+    drain(config)  # connects once: the broker now keeps this device's session
+    verdicts = [review(result_id, review_id=f"rev-{number}") for number in range(40)]
+    publish(broker.port, device_topic(DEVICE.site, DEVICE.id, REVIEW), verdicts)
+    station = Tap(broker.port, "edgescreen/v1/+/+/review_ack")
+    try:
+        run = edgescreen("sync", "run", "--until-drained", config=config)
+        assert run.returncode == 0, run.stderr
+        stored = {row[0] for row in store.records.connection.execute("SELECT review_id FROM review")}
+        # The broker has taken each acknowledgement before the command ended: the station, subscribed,
+        # has it a moment later, whatever became of the device.
+        wait_until(lambda: len(station.on("/review_ack")) >= len(stored), 2, "the acknowledgements")
+        answered = {json.loads(payload)["review_id"] for payload in station.on("/review_ack")}
+    finally:
+        station.close()
+    assert stored and answered == stored
