@@ -225,6 +225,15 @@ def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[s
     return refused
 
 
+def erased_here(connection: Connection, result_id: str, device_id: str | None) -> bool:
+    """Whether ``result_id`` is a result erased here for ``device_id`` or for any device: what
+    ``tombstoned`` refuses on arrival, asked of one id by its photo's upload, without its log or notice."""
+    stone = select(erased_results.c.result_id).where(
+        erased_results.c.result_id == result_id, erased_results.c.device_id.in_([device_id, ANY_DEVICE])
+    )
+    return connection.execute(stone).first() is not None
+
+
 def _tombstone(connection: Connection, rows: Sequence[tuple[str, str]]) -> None:
     """Keep these (result id, device id) tombstones. One there already stays, but for a tombstone for
     any device (``ANY_DEVICE``, the administrator's), which replaces a device's: it refuses more."""
