@@ -7,23 +7,34 @@ naming another device's result, or a malformed request, erases nothing."""
 from __future__ import annotations
 
 import json
+import threading
 import time
+from datetime import UTC, datetime
 
 from markupsafe import escape
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from edgescreen_wire.erasure import MAX_ERASED_IDS, ErasureRequest, erasure_documents
+from edgescreen_wire.review import encode_review_ack
 from edgescreen_wire.topics import ERASURE, device_topic
 from firmware_app.records.screening import ScreeningContext
 from review_station import accounts, devices
 from review_station.erasure import erase_for_device, erase_results
-from review_station.storage.tables import audit, erased_results, quarantine, results
+from review_station.ingest.batch import Incoming, store_batch
+from review_station.storage.tables import audit, deliveries, erased_results, quarantine, results
 from review_station.verdicts import ReadForm, record_read
 from review_station.web.app import LANGUAGE_COOKIE
 from review_station.words import say
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
-from tests.review_station.kit import Publisher, counts, result_bytes, result_topic, running_station
+from tests.review_station.kit import (
+    Publisher,
+    counts,
+    result_bytes,
+    result_topic,
+    running_station,
+    waiting_on_a_lock,
+)
 from tests.review_station.test_erasure import held
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, hold_photo, signed_in_client, station
 from tests.sync.kit import BackgroundWorker
@@ -278,3 +289,52 @@ def test_a_reader_whose_result_its_device_erased_meanwhile_is_told_it_was_erased
     elsewhere = signed_in_client(engine, station(), "bo", "reviewer", sites=frozenset({"another-site"}))
     shown = elsewhere.get(f"/results/{result_id}")
     assert shown.status_code == 404 and "No such result." in shown.text
+
+
+def test_an_amendment_and_an_ingest_batch_erasing_then_answering_its_verdict_both_commit(engine: Engine) -> None:
+    """A coordinator amends a verdict: the amendment holds the verdict's delivery (superseded), then
+    takes the audit's lock to audit itself. An ingest batch carrying the device's erasure of another
+    result, then its answer to that verdict (``conflict``: sent again under a new id), took the audit's
+    lock for the erasure, then waited for the delivery: PostgreSQL found the two waiting on each other
+    and failed one (an error page for the coordinator, or the batch rolled back and received again)."""
+    accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
+    _, cleo = accounts.sign_in(engine, "cleo", PASSWORD, station().web)
+    read_id, erased_id = add_results(engine, "cam-01", "site-a", [0.9, 0.1])
+    record_read(engine, read_id, cleo, ReadForm("refer", "urgent", "proliferative", "present"), ())
+    with engine.connect() as connection:
+        review_id, topic = connection.execute(
+            select(deliveries.c.review_id, deliveries.c.topic).where(deliveries.c.result_id == read_id)
+        ).one()
+    now = datetime.now(UTC)
+    [erasure] = erasure_documents("cam-01", [erased_id])
+    messages = [
+        Incoming(device_topic("site-a", "cam-01", ERASURE), erasure, now),
+        Incoming(f"{topic}_ack", encode_review_ack(review_id, read_id, "conflict"), now),
+    ]
+    failed: list[Exception] = []
+
+    def ingest() -> None:
+        try:
+            with engine.begin() as connection:
+                store_batch(connection, messages, {"cam-01": "site-a"})
+        except Exception as error:
+            failed.append(error)
+
+    batch = threading.Thread(target=ingest)
+
+    def batch_while_amending(connection, cursor, statement: str, *_: object) -> None:
+        # The amendment holds the superseded delivery, and has not audited itself yet.
+        if statement.startswith("INSERT INTO deliveries") and threading.current_thread() is threading.main_thread():
+            batch.start()
+            wait_until(lambda: waiting_on_a_lock(engine), 10, "the batch waiting for the amendment")
+
+    event.listen(engine, "before_cursor_execute", batch_while_amending)
+    try:
+        record_read(engine, read_id, cleo, ReadForm("refer", "routine", "moderate", "absent"), (), amends=review_id)
+    except Exception as error:
+        failed.append(error)
+    finally:
+        event.remove(engine, "before_cursor_execute", batch_while_amending)
+    batch.join(30)
+    assert not failed and not batch.is_alive(), failed
+    assert counts(engine)[0] == 1  # the erasure was carried out
