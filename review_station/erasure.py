@@ -121,10 +121,10 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str, sende
     erasing = delete(results).where(results.c.result_id.in_(wanted)).returning(*results.c)
     rows = connection.execute(erasing).mappings().all()
     found = sorted(row["result_id"] for row in rows)
-    if found:
-        tallies.remove(connection, rows)
     if found or copies:
         audit.append(connection, "result_erased", {"results": sorted(set(found) | copies), "by": by})
+    if found:  # after the audit's lock, as every writer of the tallies takes them (``verdicts``)
+        tallies.remove(connection, rows)
     missing = [result_id for result_id in wanted if result_id not in found]
     stones = connection.execute(select(erased_results.c.result_id).where(erased_results.c.result_id.in_(missing)))
     already = set(stones.scalars())

@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import pytest
 from markupsafe import escape
 from sqlalchemy import Engine, event, func, select
 
@@ -291,26 +292,36 @@ def test_a_reader_whose_result_its_device_erased_meanwhile_is_told_it_was_erased
     assert shown.status_code == 404 and "No such result." in shown.text
 
 
-def test_an_amendment_and_an_ingest_batch_erasing_then_answering_its_verdict_both_commit(engine: Engine) -> None:
-    """A coordinator amends a verdict: the amendment holds the verdict's delivery (superseded), then
-    takes the audit's lock to audit itself. An ingest batch carrying the device's erasure of another
-    result, then its answer to that verdict (``conflict``: sent again under a new id), took the audit's
-    lock for the erasure, then waited for the delivery: PostgreSQL found the two waiting on each other
-    and failed one (an error page for the coordinator, or the batch rolled back and received again)."""
+FUNDUS = ReadForm("refer", "urgent", "proliferative", "present")
+
+
+@pytest.mark.parametrize("then", ["answer", "result"])
+def test_a_read_and_an_ingest_batch_erasing_a_result_then_touching_what_the_read_holds_both_commit(
+    engine: Engine, then: str
+) -> None:
+    """A read holds what it changes (the result's tallies, an amendment the verdict's delivery too,
+    superseded), then takes the audit's lock to audit itself. An ingest batch carrying the device's
+    erasure of another result took the audit's lock for the erasure, then waited for what the read held:
+    ``answer``, the device's answer to the amended verdict (``conflict``: sent again under a new id,
+    ``resend_under_new_id``); ``result``, a new result counted in the tally the first read moves its
+    result out of (``_copies_again``). PostgreSQL found the two waiting on each other and failed one (an
+    error page for the reader, or the batch rolled back and received again)."""
     accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
     _, cleo = accounts.sign_in(engine, "cleo", PASSWORD, station().web)
     read_id, erased_id = add_results(engine, "cam-01", "site-a", [0.9, 0.1])
-    record_read(engine, read_id, cleo, ReadForm("refer", "urgent", "proliferative", "present"), ())
-    with engine.connect() as connection:
-        review_id, topic = connection.execute(
-            select(deliveries.c.review_id, deliveries.c.topic).where(deliveries.c.result_id == read_id)
-        ).one()
     now = datetime.now(UTC)
     [erasure] = erasure_documents("cam-01", [erased_id])
-    messages = [
-        Incoming(device_topic("site-a", "cam-01", ERASURE), erasure, now),
-        Incoming(f"{topic}_ack", encode_review_ack(review_id, read_id, "conflict"), now),
-    ]
+    messages = [Incoming(device_topic("site-a", "cam-01", ERASURE), erasure, now)]
+    amends = None
+    if then == "answer":
+        record_read(engine, read_id, cleo, FUNDUS, ())
+        with engine.connect() as connection:
+            amends, topic = connection.execute(
+                select(deliveries.c.review_id, deliveries.c.topic).where(deliveries.c.result_id == read_id)
+            ).one()
+        messages.append(Incoming(f"{topic}_ack", encode_review_ack(amends, read_id, "conflict"), now))
+    else:
+        messages.append(Incoming(result_topic("site-a", "cam-01"), result_bytes("cam-01", "site-a", score=0.9)[1], now))
     failed: list[Exception] = []
 
     def ingest() -> None:
@@ -322,19 +333,20 @@ def test_an_amendment_and_an_ingest_batch_erasing_then_answering_its_verdict_bot
 
     batch = threading.Thread(target=ingest)
 
-    def batch_while_amending(connection, cursor, statement: str, *_: object) -> None:
-        # The amendment holds the superseded delivery, and has not audited itself yet.
+    def batch_while_reading(connection, cursor, statement: str, *_: object) -> None:
+        # The read holds what it changes, and has not audited itself yet: the batch waits for it, or
+        # needs nothing it holds and commits.
         if statement.startswith("INSERT INTO deliveries") and threading.current_thread() is threading.main_thread():
             batch.start()
-            wait_until(lambda: waiting_on_a_lock(engine), 10, "the batch waiting for the amendment")
+            wait_until(lambda: not batch.is_alive() or waiting_on_a_lock(engine), 10, "the batch waiting, or done")
 
-    event.listen(engine, "before_cursor_execute", batch_while_amending)
+    event.listen(engine, "before_cursor_execute", batch_while_reading)
     try:
-        record_read(engine, read_id, cleo, ReadForm("refer", "routine", "moderate", "absent"), (), amends=review_id)
+        record_read(engine, read_id, cleo, FUNDUS, (), amends=amends)
     except Exception as error:
         failed.append(error)
     finally:
-        event.remove(engine, "before_cursor_execute", batch_while_amending)
+        event.remove(engine, "before_cursor_execute", batch_while_reading)
     batch.join(30)
     assert not failed and not batch.is_alive(), failed
-    assert counts(engine)[0] == 1  # the erasure was carried out
+    assert counts(engine)[0] == (1 if then == "answer" else 2)  # the erasure was carried out
