@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
 from review_station.erasure import hold_off_erasures
 from review_station.ingest.release import Released, release
 from review_station.refused import Refused
+from review_station.storage.conflicts import insert_into
 from review_station.storage.locks import advisory_lock
 from review_station.storage.tables import devices
 
@@ -56,10 +57,17 @@ def enrol(engine: Engine, device_id: str, site_id: str, by: str) -> Released:
     _check_id(device_id, "device")
     _check_id(site_id, "site")
     with engine.begin() as connection:
-        if connection.execute(select(devices.c.device_id).where(devices.c.device_id == device_id)).first():
+        # The insert itself tells an id enrolled already, one committed meanwhile too: looked for first,
+        # a second ``devices add`` of the id at once ended on the registry's key, with a traceback.
+        enrolled = connection.execute(
+            insert_into(connection, devices)
+            .values(device_id=device_id, site_id=site_id, enrolled_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=[devices.c.device_id])
+            .returning(devices.c.device_id)
+        ).first()
+        if enrolled is None:
             why = f"device {device_id!r} is already enrolled (retired devices stay on record)"
             raise DeviceError(why, "enrolled", device=repr(device_id))
-        connection.execute(insert(devices).values(device_id=device_id, site_id=site_id, enrolled_at=datetime.now(UTC)))
         # The release below holds off erasures: taken after the audit's lock, it deadlocked with an
         # administrator's erasure, which holds them off first and then writes its audit event.
         hold_off_erasures(connection)

@@ -121,10 +121,10 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str, sende
     erasing = delete(results).where(results.c.result_id.in_(wanted)).returning(*results.c)
     rows = connection.execute(erasing).mappings().all()
     found = sorted(row["result_id"] for row in rows)
-    if found:
-        tallies.remove(connection, rows)
     if found or copies:
         audit.append(connection, "result_erased", {"results": sorted(set(found) | copies), "by": by})
+    if found:  # after the audit's lock, as every writer of the tallies takes them (``verdicts``)
+        tallies.remove(connection, rows)
     missing = [result_id for result_id in wanted if result_id not in found]
     stones = connection.execute(select(erased_results.c.result_id).where(erased_results.c.result_id.in_(missing)))
     already = set(stones.scalars())
@@ -223,6 +223,15 @@ def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[s
         connection, sorted((result_id, device) for result_id, device in arriving if result_id in anyones and device)
     )
     return refused
+
+
+def erased_here(connection: Connection, result_id: str, device_id: str | None) -> bool:
+    """Whether ``result_id`` is a result erased here for ``device_id`` or for any device: what
+    ``tombstoned`` refuses on arrival, asked of one id by its photo's upload, without its log or notice."""
+    stone = select(erased_results.c.result_id).where(
+        erased_results.c.result_id == result_id, erased_results.c.device_id.in_([device_id, ANY_DEVICE])
+    )
+    return connection.execute(stone).first() is not None
 
 
 def _tombstone(connection: Connection, rows: Sequence[tuple[str, str]]) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from edgescreen_wire.checks import HEX32
 from edgescreen_wire.result import could_not_photograph
 from edgescreen_wire.sealed_image import open_image, read_private_key
-from review_station import audit, devices
+from review_station import audit, devices, erasure
 from review_station.config import ImagesConfig
 from review_station.storage.locks import for_update
 from review_station.storage.tables import images, reads, results, upload_parts
@@ -33,6 +33,13 @@ class UploadAnswer:
 
     status: int
     reason: str
+
+
+# The device's uploader tries a photo again later on a 404, and sets it aside for good on a 410.
+NOT_YET = UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
+ERASED = UploadAnswer(
+    410, "the result was erased at the patient's request: its photo is not wanted, do not send it again"
+)
 
 
 def announced(payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -82,7 +89,7 @@ def expected_upload(
     query = select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
     result = connection.execute(for_update(connection, query) if lock else query).first()
     if result is None:
-        return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
+        return ERASED if erasure.erased_here(connection, result_id, device_id) else NOT_YET
     if device_id != result.device_id:
         return UploadAnswer(403, "this certificate's device did not record that result")
     if not devices.is_active(connection, device_id):

@@ -8,9 +8,10 @@ connection and puts the common name in each request's scope.
 
 One resource, ``/api/v1/results/<result_id>/image``. ``PUT``: the sealed bytes as the body (at most
 ``max_upload_mb``). 201 stored, 200 already held, 400 cut short or altered, 403 another device's
-result, 404 result not received yet (the device tries again later), 413 too large, 422 the result
-announced no photo. ``HEAD`` and ``PATCH``: the same photo uploaded resumably (``resumable.py``),
-with the same rules. Nothing is decrypted here: the station's private key is not even read.
+result, 404 result not received yet (the device tries again later), 410 result erased here at the
+patient's request (the device sets the photo aside), 413 too large, 422 the result announced no photo.
+``HEAD`` and ``PATCH``: the same photo uploaded resumably (``resumable.py``), with the same rules.
+Nothing is decrypted here: the station's private key is not even read.
 """
 
 from __future__ import annotations

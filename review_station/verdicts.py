@@ -442,7 +442,6 @@ def _store_read(
         )
         moved = {"state": new_state, "queue_rank": queue_rank_of(new_state)}
         connection.execute(update(results).where(results.c.result_id == result_id).values(**moved))
-        tallies.move(connection, result._mapping, new_state)
         if kind == "amendment":  # the verdict in error is no longer sent; one the device holds stays as it is
             connection.execute(
                 update(deliveries)
@@ -459,6 +458,10 @@ def _store_read(
             "verdict",
             {"result": result_id, "review": review_id, "kind": kind, "verdict": form.verdict, "by": reader.username},
         )
+        # The tallies after the audit's lock, as every writer takes them (``erasure.erase_in``, an ingest
+        # batch that audits an erasure, then counts its new results): before it, a batch holding the lock
+        # waited for the tally this read held, and the read for the lock, and PostgreSQL failed one.
+        tallies.move(connection, result._mapping, new_state)
         if kind == "amendment":  # it replaces the read the refused contrary reads were compared with
             contrary.settle(connection, result_id, settles, "amended", review_id, reader)
     return new_state

@@ -15,10 +15,10 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, or_, select, text, update
 from sqlalchemy.dialects import sqlite
@@ -44,6 +44,7 @@ from review_station.storage.locks import for_update
 from review_station.storage.tables import deliveries, devices, quarantine, results
 from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id, review_schema_read
 
+T = TypeVar("T")
 QUARANTINE_HEAD_BYTES = 1024
 QUARANTINE_REASON_CHARS = 2000
 OFFLINE = "offline"  # a device's last will on its status topic
@@ -228,21 +229,27 @@ def _not_quarantined(refused: list[dict[str, Any]], connection: Connection) -> i
     return sum(1 for result_id, _ in keys.values() if result_id in gone)
 
 
+def _documents(messages: Sequence[Incoming], leaf: str, parse: Callable[[bytes], T]) -> Iterator[tuple[str, T]]:
+    """(device id, document) of each message on a device's ``leaf`` topic that parses; one that does
+    not is left out (the batch quarantines it, holding nothing for it)."""
+    for message in messages:
+        where = parse_device_topic(message.topic)
+        if where is None or where.leaf != leaf:
+            continue
+        try:
+            yield where.device_id, parse(message.payload)
+        except WireError:
+            continue
+
+
 def _hold_erased(connection: Connection, messages: Sequence[Incoming]) -> None:
     """Hold the results the batch's erasure requests name before its first erasure audits (the audit's
     lock): an upload holds its photo's result, then waits for the audit's lock to audit the photo, so
     a batch that audited one erasure, then held that result to erase it, closed a cycle with it. Each
-    device's own results only, as ``erase_for_device`` erases; a request that does not parse holds
-    nothing (it is quarantined)."""
+    device's own results only, as ``erase_for_device`` erases."""
     named: dict[str, set[str]] = defaultdict(set)
-    for message in messages:
-        where = parse_device_topic(message.topic)
-        if where is None or where.leaf != ERASURE:
-            continue
-        try:
-            named[where.device_id].update(parse_erasure(message.payload).result_ids)
-        except WireError:
-            continue
+    for device, request in _documents(messages, ERASURE, parse_erasure):
+        named[device].update(request.result_ids)
     if named:
         theirs = [
             and_(results.c.device_id == device, results.c.result_id.in_(sorted(ids))) for device, ids in named.items()
@@ -251,10 +258,25 @@ def _hold_erased(connection: Connection, messages: Sequence[Incoming]) -> None:
         connection.execute(for_update(connection, held))
 
 
+def _hold_answered(connection: Connection, messages: Sequence[Incoming]) -> None:
+    """Hold the deliveries the batch's answers to verdicts settle or rename (``resend_under_new_id``)
+    before its first erasure audits: an amendment holds its result's deliveries (superseded), then
+    waits for the audit's lock to audit itself, so a batch that audited an erasure, then waited for
+    a delivery the amendment held, closed a cycle with it (PostgreSQL failed one of the two). After
+    the results, as an amendment holds its result first."""
+    answered = sorted({ack["review_id"] for _, ack in _documents(messages, REVIEW_ACK, parse_review_ack)})
+    if answered:
+        held = (
+            select(deliveries.c.review_id).where(deliveries.c.review_id.in_(answered)).order_by(deliveries.c.review_id)
+        )
+        connection.execute(for_update(connection, held))
+
+
 def store_batch(connection: Connection, messages: Sequence[Incoming], registry: dict[str, str]) -> BatchOutcome:
     """Store results, quarantine what is refused, note device status and verdict acks: one transaction."""
     hold_off_erasures(connection)  # before the tombstones are read (``_not_erased``)
     _hold_erased(connection, messages)
+    _hold_answered(connection, messages)
     outcome = BatchOutcome()
     copies: dict[str, list[tuple[Incoming, dict[str, Any]]]] = defaultdict(list)  # by result id
     refused: list[dict[str, Any]] = []

@@ -4,7 +4,9 @@ Every change to the results that the worklist counts goes through here, in the t
 makes it: a result stored (``add``), a result's state moved by a read (``move``), a result erased
 (``remove``). The rows are
 upserted in key order, so two ingesters touching the same tallies wait for each other instead of
-deadlocking.
+deadlocking; and after the audit's lock by every writer that audits (a read, an erasure, an enrolment's
+release), as an ingest batch takes them after auditing its erasures: a read that held a tally, then
+waited for the lock, deadlocked with such a batch.
 """
 
 from __future__ import annotations

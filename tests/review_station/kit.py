@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, event, func, select, text, update
 
 from edgescreen_wire.result import RESULT_V1, encode_result
 from edgescreen_wire.topics import RESULT, device_topic
@@ -239,3 +239,13 @@ def batch_auditing_then_noting_its_device(engine: Engine, device_id: str = "cam-
     audited.wait(10)
     yield committed
     ingester.join(20)
+
+
+def waiting_on_a_lock(engine: Engine) -> bool:
+    """Whether some transaction waits on a lock (PostgreSQL's ``pg_locks``); SQLite's busy wait shows
+    nowhere, so there a moment is given instead."""
+    if engine.dialect.name != "postgresql":
+        time.sleep(0.5)
+        return True
+    with engine.connect() as connection:
+        return bool(connection.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())

@@ -554,3 +554,31 @@ def test_unlocking_leaves_the_accounts_sessions_and_its_next_wrong_passwords_cou
     with pytest.raises(accounts.AccountError) as refused:
         accounts.unlock_user(engine, "ana", by="root")
     assert refused.value.key == "not_locked" and len(audited(engine)) == before
+
+
+def test_wrong_passwords_checked_at_once_are_each_counted_towards_the_lockout(engine: Engine) -> None:
+    """Two ``serve`` processes (or two requests) checking wrong passwords at once: each read the count,
+    checked its password, then wrote the count it had read plus one, and one of the two was lost; a
+    guesser spreading guesses over both had more than ``lockout_failures`` before the lockout. Here a
+    second wrong password is counted while the first is checked, after the first's read of the count."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    for _ in range(SETTINGS.lockout_failures - 2):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
+    guessed_meanwhile = threading.Event()
+
+    def guess_meanwhile(connection, cursor, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE users") and not guessed_meanwhile.is_set():
+            guessed_meanwhile.set()
+            with pytest.raises(accounts.SignInRefused):
+                accounts.sign_in(engine, "ana", "another wrong one", SETTINGS)
+
+    event.listen(engine, "before_cursor_execute", guess_meanwhile)
+    try:
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
+    finally:
+        event.remove(engine, "before_cursor_execute", guess_meanwhile)
+    assert guessed_meanwhile.is_set()
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)

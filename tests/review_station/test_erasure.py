@@ -6,11 +6,10 @@ from __future__ import annotations
 import html
 import json
 import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, event, func, select
 
 from edgescreen_wire.erasure import ErasureRequest
 from edgescreen_wire.result import MAX_RESULT_BYTES
@@ -36,6 +35,7 @@ from tests.review_station.kit import (
     result_topic,
     running_station,
     station_config,
+    waiting_on_a_lock,
 )
 from tests.review_station.test_cli import review
 from tests.review_station.web_kit import add_results, csrf_of, hold_photo, signed_in_client, station
@@ -250,16 +250,6 @@ def test_a_read_posted_as_its_result_is_erased_ends_on_the_erased_page(
     assert held(engine, result_id) == dict.fromkeys(("results", "reads", "deliveries", "images", "contrary_reads"), 0)
 
 
-def _waiting_on_a_lock(engine: Engine) -> bool:
-    """Whether some transaction waits on a lock (PostgreSQL's ``pg_locks``); SQLite's busy wait shows
-    nowhere, so there a moment is given instead."""
-    if engine.dialect.name != "postgresql":
-        time.sleep(0.5)
-        return True
-    with engine.connect() as connection:
-        return bool(connection.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())
-
-
 def test_an_enrolment_and_an_administrators_erasure_at_once_both_commit(engine: Engine) -> None:
     """An enrolment writes its audit event, then releases the device's quarantined results, which
     holds off erasures; the administrator's erasure holds them off first, then writes its audit event.
@@ -272,7 +262,7 @@ def test_an_enrolment_and_an_administrators_erasure_at_once_both_commit(engine: 
         audited = statement.startswith("INSERT INTO audit")
         if audited and threading.current_thread() is threading.main_thread() and not erasing.is_alive():
             erasing.start()
-            wait_until(lambda: _waiting_on_a_lock(engine), 10, "the erasure waiting for the enrolment")
+            wait_until(lambda: waiting_on_a_lock(engine), 10, "the erasure waiting for the enrolment")
 
     event.listen(engine, "before_cursor_execute", erase_while_enrolling)
     try:

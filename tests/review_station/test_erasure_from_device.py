@@ -7,23 +7,35 @@ naming another device's result, or a malformed request, erases nothing."""
 from __future__ import annotations
 
 import json
+import threading
 import time
+from datetime import UTC, datetime
 
+import pytest
 from markupsafe import escape
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from edgescreen_wire.erasure import MAX_ERASED_IDS, ErasureRequest, erasure_documents
+from edgescreen_wire.review import encode_review_ack
 from edgescreen_wire.topics import ERASURE, device_topic
 from firmware_app.records.screening import ScreeningContext
 from review_station import accounts, devices
 from review_station.erasure import erase_for_device, erase_results
-from review_station.storage.tables import audit, erased_results, quarantine, results
+from review_station.ingest.batch import Incoming, store_batch
+from review_station.storage.tables import audit, deliveries, erased_results, quarantine, results
 from review_station.verdicts import ReadForm, record_read
 from review_station.web.app import LANGUAGE_COOKIE
 from review_station.words import say
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
-from tests.review_station.kit import Publisher, counts, result_bytes, result_topic, running_station
+from tests.review_station.kit import (
+    Publisher,
+    counts,
+    result_bytes,
+    result_topic,
+    running_station,
+    waiting_on_a_lock,
+)
 from tests.review_station.test_erasure import held
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, hold_photo, signed_in_client, station
 from tests.sync.kit import BackgroundWorker
@@ -278,3 +290,63 @@ def test_a_reader_whose_result_its_device_erased_meanwhile_is_told_it_was_erased
     elsewhere = signed_in_client(engine, station(), "bo", "reviewer", sites=frozenset({"another-site"}))
     shown = elsewhere.get(f"/results/{result_id}")
     assert shown.status_code == 404 and "No such result." in shown.text
+
+
+FUNDUS = ReadForm("refer", "urgent", "proliferative", "present")
+
+
+@pytest.mark.parametrize("then", ["answer", "result"])
+def test_a_read_and_an_ingest_batch_erasing_a_result_then_touching_what_the_read_holds_both_commit(
+    engine: Engine, then: str
+) -> None:
+    """A read holds what it changes (the result's tallies, an amendment the verdict's delivery too,
+    superseded), then takes the audit's lock to audit itself. An ingest batch carrying the device's
+    erasure of another result took the audit's lock for the erasure, then waited for what the read held:
+    ``answer``, the device's answer to the amended verdict (``conflict``: sent again under a new id,
+    ``resend_under_new_id``); ``result``, a new result counted in the tally the first read moves its
+    result out of (``_copies_again``). PostgreSQL found the two waiting on each other and failed one (an
+    error page for the reader, or the batch rolled back and received again)."""
+    accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
+    _, cleo = accounts.sign_in(engine, "cleo", PASSWORD, station().web)
+    read_id, erased_id = add_results(engine, "cam-01", "site-a", [0.9, 0.1])
+    now = datetime.now(UTC)
+    [erasure] = erasure_documents("cam-01", [erased_id])
+    messages = [Incoming(device_topic("site-a", "cam-01", ERASURE), erasure, now)]
+    amends = None
+    if then == "answer":
+        record_read(engine, read_id, cleo, FUNDUS, ())
+        with engine.connect() as connection:
+            amends, topic = connection.execute(
+                select(deliveries.c.review_id, deliveries.c.topic).where(deliveries.c.result_id == read_id)
+            ).one()
+        messages.append(Incoming(f"{topic}_ack", encode_review_ack(amends, read_id, "conflict"), now))
+    else:
+        messages.append(Incoming(result_topic("site-a", "cam-01"), result_bytes("cam-01", "site-a", score=0.9)[1], now))
+    failed: list[Exception] = []
+
+    def ingest() -> None:
+        try:
+            with engine.begin() as connection:
+                store_batch(connection, messages, {"cam-01": "site-a"})
+        except Exception as error:
+            failed.append(error)
+
+    batch = threading.Thread(target=ingest)
+
+    def batch_while_reading(connection, cursor, statement: str, *_: object) -> None:
+        # The read holds what it changes, and has not audited itself yet: the batch waits for it, or
+        # needs nothing it holds and commits.
+        if statement.startswith("INSERT INTO deliveries") and threading.current_thread() is threading.main_thread():
+            batch.start()
+            wait_until(lambda: not batch.is_alive() or waiting_on_a_lock(engine), 10, "the batch waiting, or done")
+
+    event.listen(engine, "before_cursor_execute", batch_while_reading)
+    try:
+        record_read(engine, read_id, cleo, FUNDUS, (), amends=amends)
+    except Exception as error:
+        failed.append(error)
+    finally:
+        event.remove(engine, "before_cursor_execute", batch_while_reading)
+    batch.join(30)
+    assert not failed and not batch.is_alive(), failed
+    assert counts(engine)[0] == (1 if then == "answer" else 2)  # the erasure was carried out

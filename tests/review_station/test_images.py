@@ -24,6 +24,7 @@ from firmware_app.records.images import jpeg_bytes
 from review_station import accounts, audit, devices, images, resumable
 from review_station.cli import main
 from review_station.config import ImagesConfig, ReviewConfig, UploadsConfig, WebConfig
+from review_station.erasure import erase_results
 from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import images as images_table
@@ -273,7 +274,7 @@ def test_an_upload_does_not_deadlock_with_an_ingest_batch_that_erases_another_re
     finally:
         event.remove(engine, "before_cursor_execute", hold_back)
     uploading.join(20)
-    assert (outcome.erasures, answers["upload"].status) == (2, 404)
+    assert (outcome.erasures, answers["upload"]) == (2, images.ERASED)
 
 
 def test_erasure_on_request_deletes_the_photo_and_is_audited(engine, keys, retina_rgb):
@@ -306,6 +307,22 @@ def test_an_upload_is_stored_once_only_as_announced_and_only_from_the_results_de
         rows = connection.execute(select(images_table.c.result_id, images_table.c.sealed)).all()
     assert [(rid, bytes(stored)) for rid, stored in rows] == [(result_id, sealed)]
     assert [(e["action"], e["result"]) for e in image_events(engine)] == [("received", result_id)]
+
+
+def test_a_photo_of_a_result_erased_since_is_gone_for_its_device_and_not_awaited(engine):
+    """A result erased at the patient's request (here by the administrator) while its device still held
+    its photo queued: the upload was told the result had not reached the station yet, a 404 on which the
+    device tries again later, for ever. It is a 410, which the device's uploader takes as a refusal: the
+    photo is set aside, never sent again. Whole, resumed, or asked how much is held, alike; the result's
+    device only (another device's certificate is told as before that the result is not its)."""
+    sealed = os.urandom(5000)
+    result_id = announcing(engine, sealed)
+    erase_results(engine, [result_id], "cli")
+    answers = [upload(engine, result_id, sealed) for upload in UPLOADS.values()]
+    answers.append(resumable.offset(engine, result_id, "cam-01").answer)
+    assert [answer.status for answer in answers] == [410] * 3
+    assert all("erased at the patient's request" in answer.reason for answer in answers), answers
+    assert images.receive(engine, "f" * 32, "cam-01", sealed).status == 404  # never received: awaited
 
 
 def test_a_photo_announced_and_not_arrived_yet_is_said_so(engine, keys):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from datetime import UTC, datetime
 
 from alembic import command
@@ -28,6 +29,7 @@ from tests.review_station.kit import (
     result_topic,
     running_station,
     station_config,
+    waiting_on_a_lock,
 )
 from tests.review_station.test_cli import review
 from tests.review_station.web_kit import signed_in_client, station
@@ -215,3 +217,25 @@ def test_a_device_not_enrolled_has_a_bounded_room_kept_whole(engine, monkeypatch
     )
     assert devices.enrol(engine, "dev-02", "clinic-a", by="test").stored == 3
     assert counts(engine) == (3, 3, 2)
+
+
+def test_two_enrolments_of_one_device_at_once_refuse_the_second_as_enrolled_already(engine: Engine) -> None:
+    """``devices add`` looked for the id, then inserted it: a second enrolment of the same id, inserting
+    while the first had not committed, ended on the registry's unique key (an IntegrityError traceback
+    at the console) instead of the refusal an id enrolled before gets. Here the first is held open."""
+    refused: list[Exception] = []
+
+    def enrol_again() -> None:
+        try:
+            devices.enrol(engine, "cam-01", "site-b", by="test")
+        except Exception as error:
+            refused.append(error)
+
+    second = threading.Thread(target=enrol_again)
+    with engine.begin() as connection:  # the first enrolment, half way: its row inserted, not committed
+        connection.execute(insert(device_table).values(device_id="cam-01", site_id="site-a", enrolled_at=NOW))
+        second.start()
+        wait_until(lambda: waiting_on_a_lock(engine), 10, "the second enrolment to wait for the first")
+    second.join(30)
+    [error] = refused
+    assert isinstance(error, devices.DeviceError) and error.sentence_key == "device.refused.enrolled", error

@@ -34,6 +34,7 @@ from firmware_app.records_cli import sync_status
 from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sharing.uploader import Sent, StationClient
 from review_station import devices
+from review_station.erasure import erase_results
 from review_station.storage.database import open_database
 from review_station.storage.tables import upload_parts
 from tests.mqtt_broker import free_port, wait_until
@@ -214,6 +215,26 @@ def test_a_refused_photo_goes_again_once_the_technician_retries_it(station, reti
     assert store.records.verify_audit().intact
     again = edgescreen_process(config, "sync", "retry-photos")
     assert again.communicate(timeout=60)[0].startswith("0 refused photos queued again")
+
+
+def test_a_photo_of_a_result_the_station_erased_meanwhile_is_set_aside_not_tried_for_ever(station, retina_rgb):
+    """The administrator erased a result at the patient's request while its device still held its photo
+    queued (its upload was held back): the station answered its upload that the result had not reached
+    it yet (404), and the device tried the photo again after each backoff, for ever; ``sync run
+    --until-drained`` never ended. The station says the result was erased (410): the device sets the
+    photo aside, as any refusal, and stores nothing at the station."""
+    _, config, store, recorder = sharing_device(station, "all")
+    record = record_with(recorder, small_photo(retina_rgb, 256), sample_record(score=0.9))
+    store.records.connection.execute("UPDATE image_upload SET refused = 'held back by the test'")
+    drain(config)  # the result reaches the station; its photo is held back
+    wait_until(lambda: counts(station.engine)[0] == 1, 30, "the result at the station")
+    assert erase_results(station.engine, [record.result_id], "cli").erased == [record.result_id]
+    store.records.connection.execute("UPDATE image_upload SET refused = NULL")
+    drain(config, timeout=30)
+    assert station.stored() == {}
+    assert {request.status for request in station.uploads.requests} == {410}
+    status = sync_status(store.records)
+    assert (status["photos_waiting"], status["photos_uploaded"], status["photos_refused"]) == (0, 0, 1)
 
 
 def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_verifies(station, retina_rgb):
