@@ -54,9 +54,9 @@ def cmd_verify(config: Config, args: argparse.Namespace) -> int:
 
 @contextmanager
 def _records(config: Config) -> Iterator[ScreeningStore]:
-    """The records a change of the models is audited in, opened before anything changes: records that
-    cannot take the event (a missing key, a full disk) stop the change, where they used to let it happen
-    and then report a failure."""
+    """The records a change of the models is audited in. An install, repair or rollback opens them before
+    anything changes (``audited``): records that cannot take the event (a missing key, a full disk) stop
+    the change, where they used to let it happen and then report a failure."""
     store = open_store(config)
     try:
         yield store
@@ -113,19 +113,25 @@ def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
 def clean_damaged(config: Config) -> int:
     """``edgescreen models --clean-damaged``: remove the damaged copies repairs kept, saying each, and
     each kept because a link names it (exit status 1 then), and audit it as installs are (``_cleaning``).
-    With none, nothing is locked nor made."""
+    With none, nothing is locked nor made.
+
+    Removed first, audited after, where an install opens the records before it changes anything: the
+    cleaning is what frees a full card, on which the records may not open until it has run. Records
+    that still cannot take the event stop the command as they stop any (exit 5), the removals said
+    and each in the journal."""
     directory, language = config.models.directory, config.device.language
     if not damaged_copies(directory):
         print(sentence("models.no_damaged", language, folder=str(directory)))
         return 0
-    with _records(config) as store, exclusive(directory):
+    with exclusive(directory):
         cleaned = remove_damaged_copies(directory)
-        store.audit("model_change", _cleaning(cleaned))
     for copy, size in cleaned.removed.items():
         log_event("model.damaged_removed", path=str(copy), size_mb=size)
         print(sentence("models.damaged_removed", language, path=str(copy), size=size))
     for copy, link in cleaned.linked.items():
         print(sentence("models.damaged_linked", language, path=str(copy), link=str(link)))
+    with _records(config) as store:
+        store.audit("model_change", _cleaning(cleaned))
     return 1 if cleaned.linked else 0
 
 
