@@ -47,12 +47,17 @@ def speaking(language: str) -> Iterator[None]:
         key = _ARGPARSE_KEYS.get(message_id)
         return message_id if key is None else message(key, language)
 
-    token, argparse_own = _LANGUAGE.set(language), argparse._  # type: ignore[attr-defined]
-    argparse._ = translated  # type: ignore[attr-defined]
+    # ``_`` is argparse's module global (3.11-3.13); a Python whose argparse looks its words up
+    # otherwise keeps them in English, the types' refusals still said in ``language``.
+    argparse_own = getattr(argparse, "_", None)
+    token = _LANGUAGE.set(language)
+    if argparse_own is not None:
+        argparse._ = translated  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        argparse._ = argparse_own  # type: ignore[attr-defined]
+        if argparse_own is not None:
+            argparse._ = argparse_own  # type: ignore[attr-defined]
         _LANGUAGE.reset(token)
 
 

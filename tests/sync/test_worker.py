@@ -360,7 +360,7 @@ def test_until_drained_ends_once_the_station_has_the_acknowledgement_of_each_ver
         stored = {row[0] for row in store.records.connection.execute("SELECT review_id FROM review")}
         # The broker has taken each acknowledgement before the command ended: the station, subscribed,
         # has it a moment later, whatever became of the device.
-        wait_until(lambda: len(station.on("/review_ack")) >= len(stored), 2, "the acknowledgements")
+        wait_until(lambda: len(station.on("/review_ack")) >= len(stored), 10, "the acknowledgements")
         answered = {json.loads(payload)["review_id"] for payload in station.on("/review_ack")}
     finally:
         station.close()
