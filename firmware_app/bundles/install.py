@@ -301,8 +301,8 @@ def install_bundle(
         active = _active(directory, manifest.model_id)
         if _installed_from(active, manifest):
             return _repair(directory, bundle, staging, manifest, keys, threads)
-        current = None if active is None else read_manifest(directory / active)
-        downgrade = _downgrade(directory, bundle, manifest, current)
+        last = _last_version(directory, manifest.model_id, active)
+        downgrade = _downgrade(directory, bundle, manifest, last, gone=active is None)
         if downgrade is not None and not allow_downgrade:
             raise downgrade
         name = _bundle_name(manifest)
@@ -322,23 +322,29 @@ def install_bundle(
         partial(_no_room, bundle, directory),
     )
     _remove_leftovers(directory, manifest.model_id)
-    return Switch("install", manifest.model_id, manifest.version, manifest.digest, current and current.version)
+    return Switch("install", manifest.model_id, manifest.version, manifest.digest, last)
 
 
-def _downgrade(directory: Path, bundle: Path, manifest: Manifest, current: Manifest | None) -> Downgrade | None:
-    """The refusal of ``manifest`` when it is older than the version last active: the active copy's, or,
-    that copy deleted whole, the version its link's name records (``_gone_version``): checked against the
-    active copy's manifest alone, a deleted copy let any older bundle in unasked."""
-    link = directory / manifest.model_id
-    said = {"bundle": str(bundle), "model": manifest.model_id, "version": manifest.version}
-    if current is not None:
-        key, last = "models.downgrade", current.version
-    else:
-        key, last = "models.downgrade_gone", _gone_version(link)
-        said["copy"] = str(link.resolve())
+def _last_version(directory: Path, model_id: str, active: str | None) -> str | None:
+    """The version last active: the active copy's (``active``, ``_active``), or, that copy deleted whole,
+    the one its link's name records (``_gone_version``). What an install or a rollback checks a downgrade
+    against, and says and audits as the version before it: a deleted copy's read as none, as if nothing
+    had been active."""
+    if active is not None:
+        return read_manifest(directory / active).version
+    return _gone_version(directory / model_id)
+
+
+def _downgrade(directory: Path, bundle: Path, manifest: Manifest, last: str | None, gone: bool) -> Downgrade | None:
+    """The refusal of ``manifest`` when it is older than ``last``, the version last active
+    (``_last_version``); ``gone`` when the active copy was deleted whole, which the refusal names: checked
+    against the active copy's manifest alone, a deleted copy let any older bundle in unasked."""
     if last is None or version_key(manifest.version) >= version_key(last):
         return None
-    return Downgrade.saying(key, active=last, **said)
+    said = {"bundle": str(bundle), "model": manifest.model_id, "version": manifest.version, "active": last}
+    if not gone:
+        return Downgrade.saying("models.downgrade", **said)
+    return Downgrade.saying("models.downgrade_gone", copy=str((directory / manifest.model_id).resolve()), **said)
 
 
 def _gone_version(link: Path) -> str | None:
@@ -415,7 +421,7 @@ def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int)
         raise PreviousCopyGone.saying("models.previous_gone", model=model_id, copy=gone)
     manifest = verify_bundle(directory / previous, keys, threads)
     current = _active(directory, model_id)
-    current_version = None if current is None else read_manifest(directory / current).version
+    current_version = _last_version(directory, model_id, current)
     links = {model_id: previous} if current is None else {_previous_name(model_id): current, model_id: previous}
     full = partial(NoRoomToRollBack.saying, "models.no_room_rollback", model=model_id, folder=str(directory))
     _switch(directory, model_id, links, full)

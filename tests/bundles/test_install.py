@@ -421,7 +421,9 @@ def test_an_active_model_whose_installed_copy_is_gone_is_refused_with_what_to_do
 def test_either_remedy_said_for_an_active_copy_that_is_gone_makes_a_model_active(device, remedy):
     """Installing the bundle again stopped with a FileNotFoundError traceback after switching the link (its
     repair set aside a damaged copy there was no more), and a rollback was refused, the gone copy's
-    manifest unreadable. Either now makes a verified copy active; what was gone is never named previous."""
+    manifest unreadable. Either now makes a verified copy active; what was gone is never named previous.
+    Each says and audits the version last active, which the active link's name records (1.1.0): this
+    test asserted "(was none)" and ``previous_version: None``, as if nothing had been active before."""
     directory, key, trusted, first, config = device
     installed = directory / "installed"
     second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
@@ -433,7 +435,7 @@ def test_either_remedy_said_for_an_active_copy_that_is_gone_makes_a_model_active
     run = edgescreen("models", *arguments, config=config)
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr  # on main: a traceback, or 3
     version = "1.1.0" if remedy == "install" else "1.0.0"
-    said = {"model": "melanoma", "version": version, "was": message("models.no_previous", "en")}
+    said = {"model": "melanoma", "version": version, "was": "1.1.0"}  # before: "none"
     assert run.stdout == f"{sentence(f'models.switched.{remedy}', 'en', **said)}\n"
     assert verify_bundle(installed / "melanoma", trusted_keys(trusted), threads=1).version == version
     previous = installed / ".melanoma.previous"
@@ -441,7 +443,7 @@ def test_either_remedy_said_for_an_active_copy_that_is_gone_makes_a_model_active
         assert verify_bundle(previous, trusted_keys(trusted), threads=1).version == "1.0.0"
     else:
         assert not previous.exists() and not previous.is_symlink()
-    assert [(c["action"], c["previous_version"]) for c in model_changes(directory)][2:] == [(remedy, None)]
+    assert [(c["action"], c["previous_version"]) for c in model_changes(directory)][2:] == [(remedy, "1.1.0")]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
