@@ -73,6 +73,11 @@ class Downgrade(BundleError, RequestRefused):
     device's language, as it is about the device's own model as much as the bundle given."""
 
 
+class NoPreviousBundle(BundleError, RequestRefused):
+    """No previous bundle to roll back to: said in the device's language, as the rollback's other
+    refusals are (``PreviousCopyGone``, ``NoRoomToRollBack``), not in the tool's English alone."""
+
+
 class PreviousCopyGone(BundleError, RequestRefused):
     """The previous link names a store copy deleted whole: nothing to roll back to, said in the device's
     language as a gone active copy is (``InstalledCopyGone``), not as a copy whose manifest is unreadable."""
@@ -415,7 +420,7 @@ def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int)
     remove the copy the cut one meant to return to as a leftover."""
     previous = link_target(directory, _previous_name(model_id))
     if previous is None or link_target(directory, model_id) in (None, previous):
-        raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
+        raise NoPreviousBundle.saying("models.no_previous_bundle", folder=str(directory), model=model_id)
     if installed_copy_gone(directory / _previous_name(model_id)):
         gone = str(directory / previous)
         raise PreviousCopyGone.saying("models.previous_gone", model=model_id, copy=gone)

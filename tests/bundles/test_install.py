@@ -145,16 +145,19 @@ def test_verify_install_and_rollback_say_what_they_did_in_the_devices_language(d
     assert ("est actif" in back.stdout) == (language == "fr")
 
 
-def test_rollback_without_a_previous_bundle_is_refused(device):
-    """In the tool's own words, on a French device too: the device's sentence for a refused model ("Call
-    the technician to reinstall it") would blame an installed model that is whole."""
-    _directory, _, _, first, config = device
-    in_language(config, "fr")
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_rollback_without_a_previous_bundle_is_refused_in_the_devices_language(device, language):
+    """Its own sentence, not the device's for a refused model ("Call the technician to reinstall it"), which
+    would blame an installed model that is whole; it was said in English on a French device, where its
+    neighbours (the previous copy gone, a full disk) are said in the device's language."""
+    directory, _, _, first, config = device
+    in_language(config, language)
     assert edgescreen("models", "install", str(first), config=config).returncode == 0
     run = edgescreen("models", "rollback", "melanoma", config=config)
     assert run.returncode == 3, run.stderr
     (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
-    assert said.endswith("melanoma has no previous installed bundle to roll back to"), said
+    folder = str(directory / "installed")
+    assert said == f"edgescreen: {sentence('models.no_previous_bundle', language, folder=folder, model='melanoma')}"
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
