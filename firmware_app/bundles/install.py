@@ -414,7 +414,11 @@ def _unique(name: str) -> str:
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:
     """Make the previous bundle active again (verified first), and the current one the previous; a current
     copy that is gone is not: nothing is left to roll back to then. A previous copy that is gone is refused
-    as such (``PreviousCopyGone``), before its verification would call its manifest unreadable. Both links
+    as such (``PreviousCopyGone``), before its verification would call its manifest unreadable; its link is
+    left in place: nothing else reads it (``models`` and the health checks read the active links alone), it
+    is what lets the refusal, asked again, say the copy is gone rather than that there never was one, a
+    refusal changes nothing (nor audits a removal), and the next install over a whole active copy points it
+    at that copy. Both links
     naming one copy (a power cut between a rollback's renames, the active one not switched) leave nothing
     to roll back to either: switching that copy to itself would audit a rollback that changed nothing, and
     remove the copy the cut one meant to return to as a leftover."""
