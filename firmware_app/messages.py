@@ -434,6 +434,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{bundle} : {model} {version} est plus ancien que {active}, la dernière version active, dont la "
         "copie installée {copy} a disparu ; revenir à une version antérieure demande --allow-downgrade",
     },
+    # ``models rollback`` with no previous bundle kept, or both links naming one copy (bundles/install.py,
+    # NoPreviousBundle); {folder}: the models directory.
+    "models.no_previous_bundle": {
+        "en": "{folder}: {model} has no previous installed bundle to roll back to",
+        "fr": "{folder} : {model} n'a pas de paquet installé précédent vers lequel revenir",
+    },
     # ``models rollback`` whose previous link names a store copy deleted whole (bundles/install.py,
     # PreviousCopyGone), as ``health.models.gone`` says of the active one: {copy}, the copy it names.
     "models.previous_gone": {

@@ -73,6 +73,11 @@ class Downgrade(BundleError, RequestRefused):
     device's language, as it is about the device's own model as much as the bundle given."""
 
 
+class NoPreviousBundle(BundleError, RequestRefused):
+    """No previous bundle to roll back to: said in the device's language, as the rollback's other
+    refusals are (``PreviousCopyGone``, ``NoRoomToRollBack``), not in the tool's English alone."""
+
+
 class PreviousCopyGone(BundleError, RequestRefused):
     """The previous link names a store copy deleted whole: nothing to roll back to, said in the device's
     language as a gone active copy is (``InstalledCopyGone``), not as a copy whose manifest is unreadable."""
@@ -301,8 +306,8 @@ def install_bundle(
         active = _active(directory, manifest.model_id)
         if _installed_from(active, manifest):
             return _repair(directory, bundle, staging, manifest, keys, threads)
-        current = None if active is None else read_manifest(directory / active)
-        downgrade = _downgrade(directory, bundle, manifest, current)
+        last = _last_version(directory, manifest.model_id, active)
+        downgrade = _downgrade(directory, bundle, manifest, last, gone=active is None)
         if downgrade is not None and not allow_downgrade:
             raise downgrade
         name = _bundle_name(manifest)
@@ -322,23 +327,29 @@ def install_bundle(
         partial(_no_room, bundle, directory),
     )
     _remove_leftovers(directory, manifest.model_id)
-    return Switch("install", manifest.model_id, manifest.version, manifest.digest, current and current.version)
+    return Switch("install", manifest.model_id, manifest.version, manifest.digest, last)
 
 
-def _downgrade(directory: Path, bundle: Path, manifest: Manifest, current: Manifest | None) -> Downgrade | None:
-    """The refusal of ``manifest`` when it is older than the version last active: the active copy's, or,
-    that copy deleted whole, the version its link's name records (``_gone_version``): checked against the
-    active copy's manifest alone, a deleted copy let any older bundle in unasked."""
-    link = directory / manifest.model_id
-    said = {"bundle": str(bundle), "model": manifest.model_id, "version": manifest.version}
-    if current is not None:
-        key, last = "models.downgrade", current.version
-    else:
-        key, last = "models.downgrade_gone", _gone_version(link)
-        said["copy"] = str(link.resolve())
+def _last_version(directory: Path, model_id: str, active: str | None) -> str | None:
+    """The version last active: the active copy's (``active``, ``_active``), or, that copy deleted whole,
+    the one its link's name records (``_gone_version``). What an install or a rollback checks a downgrade
+    against, and says and audits as the version before it: a deleted copy's read as none, as if nothing
+    had been active."""
+    if active is not None:
+        return read_manifest(directory / active).version
+    return _gone_version(directory / model_id)
+
+
+def _downgrade(directory: Path, bundle: Path, manifest: Manifest, last: str | None, gone: bool) -> Downgrade | None:
+    """The refusal of ``manifest`` when it is older than ``last``, the version last active
+    (``_last_version``); ``gone`` when the active copy was deleted whole, which the refusal names: checked
+    against the active copy's manifest alone, a deleted copy let any older bundle in unasked."""
     if last is None or version_key(manifest.version) >= version_key(last):
         return None
-    return Downgrade.saying(key, active=last, **said)
+    said = {"bundle": str(bundle), "model": manifest.model_id, "version": manifest.version, "active": last}
+    if not gone:
+        return Downgrade.saying("models.downgrade", **said)
+    return Downgrade.saying("models.downgrade_gone", copy=str((directory / manifest.model_id).resolve()), **said)
 
 
 def _gone_version(link: Path) -> str | None:
@@ -403,19 +414,23 @@ def _unique(name: str) -> str:
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:
     """Make the previous bundle active again (verified first), and the current one the previous; a current
     copy that is gone is not: nothing is left to roll back to then. A previous copy that is gone is refused
-    as such (``PreviousCopyGone``), before its verification would call its manifest unreadable. Both links
+    as such (``PreviousCopyGone``), before its verification would call its manifest unreadable; its link is
+    left in place: nothing else reads it (``models`` and the health checks read the active links alone), it
+    is what lets the refusal, asked again, say the copy is gone rather than that there never was one, a
+    refusal changes nothing (nor audits a removal), and the next install over a whole active copy points it
+    at that copy. Both links
     naming one copy (a power cut between a rollback's renames, the active one not switched) leave nothing
     to roll back to either: switching that copy to itself would audit a rollback that changed nothing, and
     remove the copy the cut one meant to return to as a leftover."""
     previous = link_target(directory, _previous_name(model_id))
     if previous is None or link_target(directory, model_id) in (None, previous):
-        raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
+        raise NoPreviousBundle.saying("models.no_previous_bundle", folder=str(directory), model=model_id)
     if installed_copy_gone(directory / _previous_name(model_id)):
         gone = str(directory / previous)
         raise PreviousCopyGone.saying("models.previous_gone", model=model_id, copy=gone)
     manifest = verify_bundle(directory / previous, keys, threads)
     current = _active(directory, model_id)
-    current_version = None if current is None else read_manifest(directory / current).version
+    current_version = _last_version(directory, model_id, current)
     links = {model_id: previous} if current is None else {_previous_name(model_id): current, model_id: previous}
     full = partial(NoRoomToRollBack.saying, "models.no_room_rollback", model=model_id, folder=str(directory))
     _switch(directory, model_id, links, full)

@@ -145,16 +145,19 @@ def test_verify_install_and_rollback_say_what_they_did_in_the_devices_language(d
     assert ("est actif" in back.stdout) == (language == "fr")
 
 
-def test_rollback_without_a_previous_bundle_is_refused(device):
-    """In the tool's own words, on a French device too: the device's sentence for a refused model ("Call
-    the technician to reinstall it") would blame an installed model that is whole."""
-    _directory, _, _, first, config = device
-    in_language(config, "fr")
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_rollback_without_a_previous_bundle_is_refused_in_the_devices_language(device, language):
+    """Its own sentence, not the device's for a refused model ("Call the technician to reinstall it"), which
+    would blame an installed model that is whole; it was said in English on a French device, where its
+    neighbours (the previous copy gone, a full disk) are said in the device's language."""
+    directory, _, _, first, config = device
+    in_language(config, language)
     assert edgescreen("models", "install", str(first), config=config).returncode == 0
     run = edgescreen("models", "rollback", "melanoma", config=config)
     assert run.returncode == 3, run.stderr
     (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
-    assert said.endswith("melanoma has no previous installed bundle to roll back to"), said
+    folder = str(directory / "installed")
+    assert said == f"edgescreen: {sentence('models.no_previous_bundle', language, folder=folder, model='melanoma')}"
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -421,7 +424,9 @@ def test_an_active_model_whose_installed_copy_is_gone_is_refused_with_what_to_do
 def test_either_remedy_said_for_an_active_copy_that_is_gone_makes_a_model_active(device, remedy):
     """Installing the bundle again stopped with a FileNotFoundError traceback after switching the link (its
     repair set aside a damaged copy there was no more), and a rollback was refused, the gone copy's
-    manifest unreadable. Either now makes a verified copy active; what was gone is never named previous."""
+    manifest unreadable. Either now makes a verified copy active; what was gone is never named previous.
+    Each says and audits the version last active, which the active link's name records (1.1.0): this
+    test asserted "(was none)" and ``previous_version: None``, as if nothing had been active before."""
     directory, key, trusted, first, config = device
     installed = directory / "installed"
     second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
@@ -433,7 +438,7 @@ def test_either_remedy_said_for_an_active_copy_that_is_gone_makes_a_model_active
     run = edgescreen("models", *arguments, config=config)
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr  # on main: a traceback, or 3
     version = "1.1.0" if remedy == "install" else "1.0.0"
-    said = {"model": "melanoma", "version": version, "was": message("models.no_previous", "en")}
+    said = {"model": "melanoma", "version": version, "was": "1.1.0"}  # before: "none"
     assert run.stdout == f"{sentence(f'models.switched.{remedy}', 'en', **said)}\n"
     assert verify_bundle(installed / "melanoma", trusted_keys(trusted), threads=1).version == version
     previous = installed / ".melanoma.previous"
@@ -441,7 +446,7 @@ def test_either_remedy_said_for_an_active_copy_that_is_gone_makes_a_model_active
         assert verify_bundle(previous, trusted_keys(trusted), threads=1).version == "1.0.0"
     else:
         assert not previous.exists() and not previous.is_symlink()
-    assert [(c["action"], c["previous_version"]) for c in model_changes(directory)][2:] == [(remedy, None)]
+    assert [(c["action"], c["previous_version"]) for c in model_changes(directory)][2:] == [(remedy, "1.1.0")]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -620,7 +625,8 @@ def test_models_clean_damaged_on_a_models_folder_it_cannot_write_says_so(device,
 def test_a_rollback_whose_previous_copy_is_gone_says_so(device, language):
     """The previous link naming a store copy that was deleted whole made a rollback refuse with "no readable
     manifest.json", as if the copy were damaged: it now says the previous copy is gone, in the device's
-    language, and changes nothing."""
+    language, and changes nothing: asked again, it says the same, the previous link kept (``rollback``) until
+    the next install points it at the copy that install replaces."""
     directory, key, trusted, first, config = device
     in_language(config, language)
     installed = directory / "installed"
@@ -630,12 +636,16 @@ def test_a_rollback_whose_previous_copy_is_gone_says_so(device, language):
     copy = installed / os.readlink(installed / ".melanoma.previous")
     shutil.rmtree(copy)
 
-    run = edgescreen("models", "rollback", "melanoma", config=config)
-    assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
     said = sentence("models.previous_gone", language, model="melanoma", copy=str(copy))
-    assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr  # on main: no readable manifest.json
+    for _ in range(2):
+        run = edgescreen("models", "rollback", "melanoma", config=config)
+        assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
+        assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr  # on main: no readable manifest.json
     assert verify_bundle(installed / "melanoma", trusted_keys(trusted), threads=1).version == "1.1.0"
     assert [c["action"] for c in model_changes(directory)] == ["install", "install"]
+    third = with_version(first, directory / "melanoma-1.2.0", "1.2.0", key)
+    assert edgescreen("models", "install", str(third), config=config).returncode == 0
+    assert verify_bundle(installed / ".melanoma.previous", trusted_keys(trusted), threads=1).version == "1.1.0"
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
