@@ -980,6 +980,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{count} photos refusées remises en file pour le poste de relecture : le service de synchronisation "
         "les envoie ensuite",
     },
+    # After sync.photos_retried: the photos the station answered 410, never queued again (records/uploads.py).
+    "sync.photos_erased_at_the_station.one": {
+        "en": "{count} photo not queued again: the review station erased its result at the patient's request, "
+        "and will not take it",
+        "fr": "{count} photo non remise en file : le poste de relecture a effacé son résultat à la demande du "
+        "patient, et ne la prendra pas",
+    },
+    "sync.photos_erased_at_the_station.other": {
+        "en": "{count} photos not queued again: the review station erased their results at the patients' "
+        "request, and will not take them",
+        "fr": "{count} photos non remises en file : le poste de relecture a effacé leurs résultats à la demande "
+        "des patients, et ne les prendra pas",
+    },
     # ``edgescreen capture --modality`` the device's camera does not take (cli.py): said before it is opened.
     "capture.other_modality": {
         "en": "capture --modality {modality}: this device's {backend} camera screens {screened} photos only "

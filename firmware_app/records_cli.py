@@ -347,6 +347,8 @@ def sync_status(records: Records) -> dict[str, Any]:
         "photos_waiting": photos.to_send,
         "photos_uploaded": photos.uploaded,
         "photos_refused": photos.refused,
+        # Never to be sent: the station erased their results at the patient's request (its 410).
+        "photos_erased_at_the_station": photos.erased_at_the_station,
         # Why the worker's last connection failed (``sync.failure``), until one succeeds.
         "last_failure": state.get(LAST_FAILURE) or None,
     }
@@ -383,8 +385,12 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_sync_retry_photos(config: Config, args: argparse.Namespace) -> int:
     def retry(store: ScreeningStore) -> int:
-        retried = UploadQueue(store.records).retry_refused()
+        queue = UploadQueue(store.records)
+        retried = queue.retry_refused()
         print(sentence("sync.photos_retried", config.device.language, count=retried))
+        erased = queue.backlog().erased_at_the_station
+        if erased:  # set aside too, and not queued again: said, so that the technician does not wonder why
+            print(sentence("sync.photos_erased_at_the_station", config.device.language, count=erased))
         return 0
 
     return _with_store(config, retry)

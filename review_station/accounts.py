@@ -327,6 +327,21 @@ def _refuse(connection: Connection, user: Row[Any] | None, username: str, locked
     audit.append(connection, "sign_in_refused", {"user": user.username if user is not None else None, "why": why})
 
 
+def _no_lockout(now: datetime) -> ColumnElement[bool]:
+    """``locked_out`` in SQL, negated: no lockout, or one that has run out. Sign-in's updates of the
+    count are conditional on it, in the row as it is when they run: what was read before the password's
+    check (about 0.1 s) may have been changed meanwhile by another ``serve`` process."""
+    return or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
+
+
+def _cleared(connection: Connection, user_id: int, now: datetime) -> bool:
+    """Start the wrong passwords counted again from none after the right one, in one update conditional
+    on no lockout: one set meanwhile by a wrong password counted elsewhere was lifted, and the password
+    signed in. False when a lockout runs by then, and the password is refused for it."""
+    cleared = update(users).where(users.c.id == user_id, _no_lockout(now)).values(failed_attempts=0, locked_until=None)
+    return connection.execute(cleared).rowcount == 1
+
+
 def _counted(connection: Connection, user_id: int, settings: WebConfig) -> bool:
     """Count one more wrong password, locking the account at ``lockout_failures``, in one update of the
     count the row holds when it runs: a count read before the password's check (about 0.1 s) and written
@@ -336,8 +351,7 @@ def _counted(connection: Connection, user_id: int, settings: WebConfig) -> bool:
     lock_now = users.c.failed_attempts + 1 >= settings.lockout_failures
     counted = connection.execute(
         update(users)
-        # ``locked_out`` in SQL, negated: no lockout, or one that has run out.
-        .where(users.c.id == user_id, or_(users.c.locked_until.is_(None), users.c.locked_until <= now))
+        .where(users.c.id == user_id, _no_lockout(now))
         .values(
             failed_attempts=case((lock_now, 0), else_=users.c.failed_attempts + 1),
             locked_until=case((lock_now, now + timedelta(minutes=settings.lockout_minutes)), else_=None),
@@ -359,9 +373,11 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
         if user is None or user.disabled or locked or not matches:
             _refuse(connection, user, username, locked, settings)
             identity = None
+        elif not _cleared(connection, user.id, now):
+            _refuse(connection, user, username, True, settings)  # a wrong password, checked meanwhile, locked it
+            identity = None
         else:
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-            connection.execute(update(users).where(users.c.id == user.id).values(failed_attempts=0, locked_until=None))
             _delete_sessions(connection, sessions.c.expires_at < now - ENDED_KEPT, settings, now)
             connection.execute(
                 insert(sessions).values(

@@ -7,8 +7,10 @@ between the two. It is offered for upload only once its result has been acknowle
 uploaded on the station's 200 or 201 and its sealed bytes dropped; one the station refuses for its
 content is set aside with the reason (audited) so the queue goes on; once the technician has
 mended the cause (a station's size limit, a certificate), ``retry_refused`` queues them again, with
-their sealed bytes, which a refusal keeps. Erasing the screening removes
-its row (``ON DELETE CASCADE``).
+their sealed bytes, which a refusal keeps. One whose result the station erased at the patient's
+request (its 410) is no refusal to mend: its sealed bytes, which the station will never take, are
+dropped, and it is counted apart, never queued again nor owed. Erasing the screening removes its row
+(``ON DELETE CASCADE``), as the station's signed notice of that erasure does.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ if TYPE_CHECKING:  # the store queues ``SealedUpload`` values: no import cycle a
 
 # A photo neither at the station yet nor set aside as refused: the uploader's to send.
 WAITING = "u.uploaded_at IS NULL AND u.refused IS NULL"
+# The reason a photo whose result the station erased at the patient's request is set aside for
+# (``erased_at_the_station``): the station's 410, which no retry mends.
+ERASED_AT_THE_STATION = "erased at the station (410)"
+# Set aside by a refusal ``retry_refused`` may mend: every reason but the erasure's.
+REFUSED = f"u.refused IS NOT NULL AND u.refused <> '{ERASED_AT_THE_STATION}'"
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class UploadBacklog:
     to_send: int  # ``OwedPhotos.waiting``
     uploaded: int
     refused: int  # ``OwedPhotos.refused``
+    erased_at_the_station: int  # never to be sent: the station erased their results (``erased_at_the_station``)
 
 
 class UploadQueue:
@@ -90,9 +98,10 @@ class UploadQueue:
         from the specialists (``wipe._owed``) and ``sync status`` counts, waiting or refused. One whose
         result will never be sent (withheld as altered, or its outbox row deleted unsent by
         ``drop_oldest``) is never offered, so never owed, refused or not: counted, it refused a wipe
-        for a photo no one can send, and kept the drain waiting for ever. The one rule, here alone."""
+        for a photo no one can send, and kept the drain waiting for ever. Nor is one whose result the
+        station erased (``erased_at_the_station``). The one rule, here alone."""
         waiting, refused = self._db.execute(
-            f"SELECT count(*) FILTER (WHERE {WAITING}), count(u.refused) "
+            f"SELECT count(*) FILTER (WHERE {WAITING}), count(*) FILTER (WHERE {REFUSED}) "
             "FROM image_upload u JOIN outbox o ON o.result_id = u.result_id "
             f"WHERE u.uploaded_at IS NULL AND NOT (o.{WITHHELD})"
         ).fetchone()
@@ -119,17 +128,32 @@ class UploadQueue:
             details = {"image_refused": result_id, "reason": reason}
             append_event(self._db, "sync", details, self._records.clock())
 
+    def erased_at_the_station(self, result_id: str) -> None:
+        """The station erased this photo's result at the patient's request (its 410): set it aside for
+        good, its sealed bytes dropped (audited). Set aside as refused, ``sync retry-photos`` queued it
+        again for the same answer. The result and its photo on the device are the station's signed
+        notice's to erase (``sync/erased.py``), which names the result: an upload's answer is not signed."""
+        with transaction(self._db):
+            self._db.execute(
+                "UPDATE image_upload SET refused = ?, sealed = NULL WHERE result_id = ?",
+                (ERASED_AT_THE_STATION, result_id),
+            )
+            details = {"image_erased_at_the_station": result_id}
+            append_event(self._db, "sync", details, self._records.clock())
+
     def retry_refused(self) -> int:
-        """Queue every refused photo again (audited); how many."""
+        """Queue every refused photo again (audited), but those whose result the station erased; how many."""
         with transaction(self._db):
             retried = self._db.execute(
-                "UPDATE image_upload SET refused = NULL WHERE refused IS NOT NULL AND uploaded_at IS NULL"
+                f"UPDATE image_upload AS u SET refused = NULL WHERE {REFUSED} AND u.uploaded_at IS NULL"
             ).rowcount
             if retried:
                 append_event(self._db, "sync", {"images_retried": retried}, self._records.clock())
         return retried
 
     def backlog(self) -> UploadBacklog:
-        uploaded = self._db.execute("SELECT count(uploaded_at) FROM image_upload").fetchone()[0]
+        uploaded, erased = self._db.execute(
+            f"SELECT count(uploaded_at), count(*) FILTER (WHERE refused = '{ERASED_AT_THE_STATION}') FROM image_upload"
+        ).fetchone()
         owed = self.owed()
-        return UploadBacklog(owed.waiting, uploaded, owed.refused)
+        return UploadBacklog(owed.waiting, uploaded, owed.refused, erased)

@@ -9,7 +9,10 @@ these bytes): either marks the row uploaded. A photo is offered only after the b
 its result; if the station has not ingested that result yet (404), holds other bytes at that offset
 (409) or is busy (429, 5xx), that photo is tried again later with the sync worker's backoff, the
 others go on. A refusal of the content itself (400, 403, 413, 422) is set aside with the reason,
-audited, and the queue goes on.
+audited, and the queue goes on, until the technician queues it again (``sync retry-photos``). A photo
+whose result the station erased meanwhile at the patient's request (410) is set aside for good, its
+sealed bytes dropped (``UploadQueue.erased_at_the_station``): no retry mends that answer. The result
+itself is erased on the device by the station's signed notice (``sync/erased.py``).
 
 An upload cut off (a dropped link, the worker killed) resumes where the station's kept bytes end,
 so a slow uplink that keeps dropping still gets a photo through. The station checks the digest on
@@ -41,6 +44,8 @@ BLOCK_BYTES = 64 * 1024
 STORED = (200, 201)
 # The station has not ingested the result yet, or is busy: the same bytes will be welcome later.
 TRY_LATER = (404, 409, 429)
+# The station erased the photo's result at the patient's request: it will never take the photo.
+ERASED = 410
 IDLE_SECONDS = 0.5
 
 
@@ -180,6 +185,10 @@ class ImageUploader:
             delay = self._delay(failures)
             self._later[upload.result_id] = (failures + 1, time.monotonic() + delay)
             log_event("sync.upload_later", result_id=upload.result_id, status=status, retry_in_s=round(delay, 2))
+        elif status == ERASED:
+            with writing_records(self._heartbeat):
+                self._queue.erased_at_the_station(upload.result_id)
+            log_event("sync.upload_erased_at_the_station", level=logging.WARNING, result_id=upload.result_id)
         else:
             with writing_records(self._heartbeat):
                 self._queue.refuse(upload.result_id, f"the station refused it ({status})")

@@ -582,3 +582,34 @@ def test_wrong_passwords_checked_at_once_are_each_counted_towards_the_lockout(en
     assert guessed_meanwhile.is_set()
     with pytest.raises(accounts.SignInRefused):
         accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+
+
+def test_the_right_password_checked_while_a_wrong_one_locks_the_account_is_refused(engine: Engine) -> None:
+    """A right password checked (about 0.1 s) while another ``serve`` process (or request) counts the
+    wrong password that locks the account: sign-in cleared the count and the lockout whatever the row
+    held by then, so the lockout set meanwhile was lifted and the password signed in. Here the last wrong
+    password before the lockout is counted after the right one's read of the account, before its update."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    for _ in range(SETTINGS.lockout_failures - 1):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
+    locked_meanwhile = threading.Event()
+
+    def lock_meanwhile(connection, cursor, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE users") and not locked_meanwhile.is_set():
+            locked_meanwhile.set()
+            with pytest.raises(accounts.SignInRefused):
+                accounts.sign_in(engine, "ana", "another wrong one", SETTINGS)
+
+    event.listen(engine, "before_cursor_execute", lock_meanwhile)
+    try:
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    finally:
+        event.remove(engine, "before_cursor_execute", lock_meanwhile)
+    assert locked_meanwhile.is_set()
+    assert audited(engine)[-1] == ("sign_in_refused", {"user": "ana", "why": "locked"})
+    with engine.connect() as connection:
+        assert connection.execute(select(sessions.c.token_hash)).first() is None
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)  # the lockout set meanwhile still runs

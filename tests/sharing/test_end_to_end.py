@@ -27,6 +27,7 @@ from firmware_app.health.checks import Level
 from firmware_app.health.heartbeat import GRACE_S, Heartbeat
 from firmware_app.health.liveness import liveness
 from firmware_app.inference.triage import ungradable
+from firmware_app.messages import sentence
 from firmware_app.records import database
 from firmware_app.records.store import OutboxLimits
 from firmware_app.records.uploads import UploadQueue
@@ -221,8 +222,10 @@ def test_a_photo_of_a_result_the_station_erased_meanwhile_is_set_aside_not_tried
     """The administrator erased a result at the patient's request while its device still held its photo
     queued (its upload was held back): the station answered its upload that the result had not reached
     it yet (404), and the device tried the photo again after each backoff, for ever; ``sync run
-    --until-drained`` never ended. The station says the result was erased (410): the device sets the
-    photo aside, as any refusal, and stores nothing at the station."""
+    --until-drained`` never ended. The station says the result was erased (410): the device drops the
+    photo's sealed copy, which the station will never take, and counts it apart from the photos refused,
+    which ``sync retry-photos`` queued it again with for nothing. The result itself and its photo on the
+    device are erased by the station's signed notice, as any result erased there."""
     _, config, store, recorder = sharing_device(station, "all")
     record = record_with(recorder, small_photo(retina_rgb, 256), sample_record(score=0.9))
     store.records.connection.execute("UPDATE image_upload SET refused = 'held back by the test'")
@@ -233,8 +236,22 @@ def test_a_photo_of_a_result_the_station_erased_meanwhile_is_set_aside_not_tried
     drain(config, timeout=30)
     assert station.stored() == {}
     assert {request.status for request in station.uploads.requests} == {410}
+    asked = len(station.uploads.requests)
     status = sync_status(store.records)
-    assert (status["photos_waiting"], status["photos_uploaded"], status["photos_refused"]) == (0, 0, 1)
+    assert (status["photos_waiting"], status["photos_uploaded"], status["photos_refused"]) == (0, 0, 0)
+    assert status["photos_erased_at_the_station"] == 1
+    assert store.records.connection.execute("SELECT sealed FROM image_upload").fetchone()[0] is None
+    retry = edgescreen_process(config, "sync", "retry-photos")
+    out, err = retry.communicate(timeout=60)
+    assert retry.returncode == 0, err
+    assert out.splitlines() == [
+        sentence("sync.photos_retried", "en", count=0),
+        sentence("sync.photos_erased_at_the_station", "en", count=1),
+    ]
+    drain(config, timeout=30)
+    assert len(station.uploads.requests) == asked and station.stored() == {}
+    assert sync_status(store.records)["photos_erased_at_the_station"] == 1
+    assert store.records.verify_audit().intact
 
 
 def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_verifies(station, retina_rgb):
