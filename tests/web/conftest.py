@@ -266,6 +266,23 @@ def longest_guidance_shown(page) -> None:
     )
 
 
+# Whether each line of an element's text lies whole in the element's own box (none clipped by its
+# overflow, scrolled away in it or spilling over what stands under it) and on the 800x480 screen.
+LINES_SHOWN = """(element) => {
+  const top = element.getBoundingClientRect().top + element.clientTop;
+  const bottom = top + element.clientHeight;
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  return [...range.getClientRects()].filter((line) => line.height > 0).every(
+    (line) => line.top >= top - 0.5 && line.bottom <= Math.min(bottom, innerHeight) + 0.5);
+}"""
+
+
+def every_line_shown(locator) -> bool:
+    """Whether the nurse reads every line of ``locator``'s text where it stands (``LINES_SHOWN``)."""
+    return locator.evaluate(LINES_SHOWN)
+
+
 def on_screen(locator) -> bool:
     """Whether an element is wholly on the 800x480 screen as the page opens (no scrolling to it)."""
     box = locator.bounding_box()

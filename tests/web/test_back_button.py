@@ -15,8 +15,11 @@ from tests.web.conftest import (
     DERMOSCOPY_SAMPLE,
     RunningApp,
     cannot_photograph,
+    every_line_shown,
     first_eye_screened,
+    longest_guidance_shown,
     new_patient,
+    on_screen,
     recorded,
     shoot,
     sign_in,
@@ -110,6 +113,29 @@ def test_a_retake_pressed_by_mistake_keeps_the_earlier_photo(page, app, language
     page.wait_for_url("**/capture")
     page.wait_for_selector("#guidance[data-seq]")
     assert keep.count() == 0
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("earlier", ["photo", "not-photographed"])
+def test_the_longest_instruction_is_read_whole_beside_the_way_back(page, app, language, earlier):
+    """An eye photographed again, no notice on the screen: "Keep the earlier photo" (or "Keep 'Could
+    not be photographed'") at the side column's foot took the guidance box's room, and the longest
+    instruction (French) ran out of it, 175 px of text in 122, its last lines hidden while the nurse
+    aims. Every line of it is on the screen, beside the shutter and the way back."""
+    sign_in(page, app)
+    switch_to(page, language)
+    if earlier == "photo":
+        first_eye_screened(page, app, f"K-{language.upper()}", eyes=("R",))
+    else:
+        new_patient(page, app, f"K-{language.upper()}", eyes=("R",))
+        cannot_photograph(page)
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    longest_guidance_shown(page)
+    assert every_line_shown(page.locator("#guidance")) and unscrolled(page)
+    assert on_screen(page.locator("[data-test=shutter]")) and on_screen(page.locator("[data-test=keep-earlier]"))
+    snap(page, f"capture-keep-{earlier}-longest-guidance")
 
 
 def test_photograph_it_after_all_pressed_by_mistake_keeps_the_eye_as_it_was_recorded(page, app):
