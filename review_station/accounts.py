@@ -40,6 +40,7 @@ from sqlalchemy import (
     case,
     delete,
     insert,
+    literal,
     not_,
     or_,
     select,
@@ -50,7 +51,7 @@ from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
 from review_station.config import WebConfig
 from review_station.refused import Refused
-from review_station.storage.tables import sessions, user_sites, users
+from review_station.storage.tables import UtcDateTime, sessions, user_sites, users
 
 ROLES = ("reviewer", "coordinator", "admin")
 MIN_PASSWORD = 12
@@ -354,7 +355,11 @@ def _counted(connection: Connection, user_id: int, settings: WebConfig) -> bool:
         .where(users.c.id == user_id, _no_lockout(now))
         .values(
             failed_attempts=case((lock_now, 0), else_=users.c.failed_attempts + 1),
-            locked_until=case((lock_now, now + timedelta(minutes=settings.lockout_minutes)), else_=None),
+            # Typed as the column, as a plain comparison's bound value is: a bare datetime inside CASE is
+            # sent as a timestamp without zone, its instant then read in the session's time zone.
+            locked_until=case(
+                (lock_now, literal(now + timedelta(minutes=settings.lockout_minutes), UtcDateTime())), else_=None
+            ),
         )
     )
     return counted.rowcount == 1

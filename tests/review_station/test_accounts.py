@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, delete, event, func, select, text, update
+from sqlalchemy import Engine, delete, event, func, select, update
 
 from review_station import accounts, audit
 from review_station.config import WebConfig
@@ -18,6 +18,7 @@ from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import sessions, users
 from tests.mqtt_broker import wait_until
 from tests.postgres_server import PostgresServer
+from tests.review_station.kit import waiting_on_a_lock
 
 SETTINGS = WebConfig(lockout_failures=3, lockout_minutes=15, session_minutes=30, idle_minutes=10)
 PASSWORD = "correct horse battery"
@@ -451,17 +452,13 @@ def test_a_sign_out_and_a_disabling_at_once_on_postgresql_both_go_through(postgr
             except Exception as error:
                 failed.append(error)
 
-        def waiting_on_a_lock() -> bool:
-            with engine.connect() as watcher:
-                return bool(watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())
-
         disabling = threading.Thread(target=disable)
         with engine.begin() as connection:  # the sign-out, half way: its row deleted, its end not logged yet
             connection.execute(
                 delete(sessions).where(sessions.c.token_hash == hashlib.sha256(token.encode()).hexdigest())
             )
             disabling.start()
-            wait_until(waiting_on_a_lock, 10, "the disabling to wait for the sign-out")
+            wait_until(lambda: waiting_on_a_lock(engine), 10, "the disabling to wait for the sign-out")
             audit.append(connection, "sign_out", {"user": "ana", "why": "signed_out", "ended_at": "now"})
         disabling.join(10)
         assert not failed and not disabling.is_alive()
