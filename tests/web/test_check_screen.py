@@ -15,12 +15,16 @@ import pytest
 from firmware_app.capture.image_file import read_frame
 from firmware_app.messages import message
 from firmware_app.quality.gate import QualityGate
+from firmware_app.quality.guidance import guidance
 from tests.conftest import write_rgb
 from tests.degradations import defocus, glare, uneven
 from tests.lesion_renderer import render_lesion
 from tests.web.conftest import (
+    AUDIT,
     SCREEN,
     csrf_header,
+    every_line_shown,
+    first_eye_screened,
     new_patient,
     on_screen,
     pressed_after_another_patient_opened,
@@ -31,6 +35,7 @@ from tests.web.conftest import (
     switch_to,
     unscrolled,
 )
+from tests.web.test_result_erased_by_the_station import erased_by_the_station, erased_said
 
 # Set on the page before the shutter: still there at the result only if no page was loaded meanwhile.
 MARK = "window.sameDocument = true"
@@ -425,3 +430,89 @@ def test_a_lesion_cut_at_the_edge_is_told_one_thing_to_do(page, tmp_path):
             told = page.locator("[data-test=check-quality] li").all_inner_texts()
             assert slide in told and centre not in told, told
             snap(page, "check-lesion-cut")
+
+
+# The most reasons the gate gave a real retina photo (compressed, burnt out, shifted: 361 characters of
+# instructions in French), in its order.
+MOST_REASONS = ("compressed", "glare", "too_bright", "field_cut", "no_optic_disc")
+
+# The buttons (``data-test``) over which a line of the reasons' text, or their box, is painted: a line
+# the box clips (scrolled away inside it) is not painted.
+PAINTED_OVER = """(box, buttons) => {
+  const frame = box.getBoundingClientRect();
+  const clips = getComputedStyle(box).overflowY !== "visible";
+  const range = document.createRange();
+  range.selectNodeContents(box);
+  const parts = [frame, ...range.getClientRects()].map(({top, bottom, left, right}) => (clips
+    ? {top: Math.max(top, frame.top), bottom: Math.min(bottom, frame.bottom), left, right}
+    : {top, bottom, left, right}));
+  const meets = (a, b) => a.top < a.bottom && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5
+    && a.left < b.right && b.left < a.right;
+  return buttons.filter((name) => {
+    const button = document.querySelector(`[data-test=${name}]`).getBoundingClientRect();
+    return parts.some((part) => meets(part, button));
+  });
+}"""
+
+# Whether an element lies whole in the reasons' box as it stands (none of it scrolled away inside it).
+IN_THE_BOX = """(element) => {
+  const box = element.closest("[data-test=check-quality]");
+  const top = box.getBoundingClientRect().top + box.clientTop;
+  const shown = element.getBoundingClientRect();
+  return shown.top >= top - 0.5 && shown.bottom <= Math.min(top + box.clientHeight, innerHeight) + 0.5;
+}"""
+
+
+def reasons_reachable(reasons) -> bool:
+    """Whether each line of the check screen's reasons is read where it stands, or else in a box that
+    scrolls, whose last reason comes whole into it once scrolled to."""
+    if every_line_shown(reasons):
+        return True
+    height, box, overflow = reasons.evaluate(
+        "(element) => [element.scrollHeight, element.clientHeight, getComputedStyle(element).overflowY]"
+    )
+    if height <= box or overflow not in ("auto", "scroll"):
+        return False
+    last = reasons.locator("li").last
+    last.evaluate("(element) => element.scrollIntoView({block: 'nearest'})")
+    return last.evaluate(IN_THE_BOX)
+
+
+@pytest.mark.parametrize("erased", [False, True], ids=["", "beside-an-erased-result"])
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_most_reasons_to_retake_leave_retake_and_record_on_the_screen(
+    page, app, tmp_path, retina_rgb, language, erased
+):
+    """The right eye photographed again, refused for the most reasons the gate gave a retina photo
+    (``MOST_REASONS``, put in as the check screen writes them), with or without the review station's
+    notice of its erased result: the reasons ran over "Retake" and "Record as not gradable" and below
+    the 800x480 screen, in English and French. The buttons stay whole on the screen with nothing over
+    them, the verdict and the first instruction are read unscrolled, and every other reason is read
+    where it stands or scrolled to in its box."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, f"M-{language.upper()}{int(erased)}", eyes=("R",))
+    if erased:
+        erased_by_the_station(app, "R")
+        page.reload()
+    app.show(write_rgb(tmp_path / "poor.jpg", glare(uneven(defocus(retina_rgb, 2), 1), 1)))
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    shoot(page)
+    notice = page.locator("[data-test=erased-note]")
+    assert notice.all_inner_texts() == ([erased_said(language, message("eye.R", language))] if erased else [])
+    reasons = page.locator("[data-test=check-quality]")
+    assert "verdict-reject" in reasons.get_attribute("class")
+    reasons.evaluate(
+        "(element, lines) => element.replaceChildren(...lines.map((line) => "
+        "Object.assign(document.createElement('li'), {textContent: line})))",
+        [message("quality.verdict.reject", language), *guidance(MOST_REASONS, "fundus", language)],
+    )
+    snap(page, f"check-most-reasons{'-beside-an-erased-result' if erased else ''}")
+    buttons = ["retake", "use"]
+    assert all(on_screen(page.locator(f"[data-test={name}]")) for name in buttons)
+    assert reasons.evaluate(PAINTED_OVER, buttons) == []
+    assert all(line.evaluate(IN_THE_BOX) for line in reasons.locator("li").all()[:2])
+    assert all(on_screen(element) for element in notice.all())
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    assert reasons_reachable(reasons)
