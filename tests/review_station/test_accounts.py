@@ -6,6 +6,8 @@ import hashlib
 import json
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -553,6 +555,27 @@ def test_unlocking_leaves_the_accounts_sessions_and_its_next_wrong_passwords_cou
     assert refused.value.key == "not_locked" and len(audited(engine)) == before
 
 
+@contextmanager
+def a_wrong_password_counted_before_the_update(engine: Engine) -> Iterator[threading.Event]:
+    """Within it, the first ``UPDATE users`` a sign-in sends is preceded by another sign-in of "ana" with
+    a wrong password, refused and counted in the row: what a second ``serve`` process (or request) does
+    while the first checks its password (about 0.1 s), after the first read the account. The event
+    says it happened."""
+    happened = threading.Event()
+
+    def meanwhile(connection, cursor, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE users") and not happened.is_set():
+            happened.set()
+            with pytest.raises(accounts.SignInRefused):
+                accounts.sign_in(engine, "ana", "another wrong one", SETTINGS)
+
+    event.listen(engine, "before_cursor_execute", meanwhile)
+    try:
+        yield happened
+    finally:
+        event.remove(engine, "before_cursor_execute", meanwhile)
+
+
 def test_wrong_passwords_checked_at_once_are_each_counted_towards_the_lockout(engine: Engine) -> None:
     """Two ``serve`` processes (or two requests) checking wrong passwords at once: each read the count,
     checked its password, then wrote the count it had read plus one, and one of the two was lost; a
@@ -562,20 +585,8 @@ def test_wrong_passwords_checked_at_once_are_each_counted_towards_the_lockout(en
     for _ in range(SETTINGS.lockout_failures - 2):
         with pytest.raises(accounts.SignInRefused):
             accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
-    guessed_meanwhile = threading.Event()
-
-    def guess_meanwhile(connection, cursor, statement: str, *_: object) -> None:
-        if statement.startswith("UPDATE users") and not guessed_meanwhile.is_set():
-            guessed_meanwhile.set()
-            with pytest.raises(accounts.SignInRefused):
-                accounts.sign_in(engine, "ana", "another wrong one", SETTINGS)
-
-    event.listen(engine, "before_cursor_execute", guess_meanwhile)
-    try:
-        with pytest.raises(accounts.SignInRefused):
-            accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
-    finally:
-        event.remove(engine, "before_cursor_execute", guess_meanwhile)
+    with a_wrong_password_counted_before_the_update(engine) as guessed_meanwhile, pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
     assert guessed_meanwhile.is_set()
     with pytest.raises(accounts.SignInRefused):
         accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
@@ -590,20 +601,8 @@ def test_the_right_password_checked_while_a_wrong_one_locks_the_account_is_refus
     for _ in range(SETTINGS.lockout_failures - 1):
         with pytest.raises(accounts.SignInRefused):
             accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
-    locked_meanwhile = threading.Event()
-
-    def lock_meanwhile(connection, cursor, statement: str, *_: object) -> None:
-        if statement.startswith("UPDATE users") and not locked_meanwhile.is_set():
-            locked_meanwhile.set()
-            with pytest.raises(accounts.SignInRefused):
-                accounts.sign_in(engine, "ana", "another wrong one", SETTINGS)
-
-    event.listen(engine, "before_cursor_execute", lock_meanwhile)
-    try:
-        with pytest.raises(accounts.SignInRefused):
-            accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
-    finally:
-        event.remove(engine, "before_cursor_execute", lock_meanwhile)
+    with a_wrong_password_counted_before_the_update(engine) as locked_meanwhile, pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
     assert locked_meanwhile.is_set()
     assert audited(engine)[-1] == ("sign_in_refused", {"user": "ana", "why": "locked"})
     with engine.connect() as connection:
