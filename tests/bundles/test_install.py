@@ -379,6 +379,16 @@ def test_models_json_says_an_installed_copy_without_its_manifest_is_held_to_its_
     assert summary == expected  # on main: "signed": false
 
 
+def installed_first_then_second(device) -> Path:
+    """``models install`` of the device's melanoma 1.0.0, then of 1.1.0 over it (active, 1.0.0 the
+    previous): the 1.1.0 bundle."""
+    directory, key, _trusted, first, config = device
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    for bundle in (first, second):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    return second
+
+
 def _delete_the_active_copy(installed: Path, model_id: str) -> Path:
     """Delete the store copy the active link names, whole (a technician's ``rm -r`` of the wrong
     folder, a card restored without it): the link is left naming nothing."""
@@ -427,11 +437,9 @@ def test_either_remedy_said_for_an_active_copy_that_is_gone_makes_a_model_active
     manifest unreadable. Either now makes a verified copy active; what was gone is never named previous.
     Each says and audits the version last active, which the active link's name records (1.1.0): this
     test asserted "(was none)" and ``previous_version: None``, as if nothing had been active before."""
-    directory, key, trusted, first, config = device
+    directory, _key, trusted, _first, config = device
     installed = directory / "installed"
-    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
-    for bundle in (first, second):
-        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    second = installed_first_then_second(device)
     _delete_the_active_copy(installed, "melanoma")
 
     arguments = ("install", str(second)) if remedy == "install" else ("rollback", "melanoma")
@@ -630,9 +638,7 @@ def test_a_rollback_whose_previous_copy_is_gone_says_so(device, language):
     directory, key, trusted, first, config = device
     in_language(config, language)
     installed = directory / "installed"
-    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
-    for bundle in (first, second):
-        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    installed_first_then_second(device)
     copy = installed / os.readlink(installed / ".melanoma.previous")
     shutil.rmtree(copy)
 
@@ -653,12 +659,10 @@ def test_an_older_bundle_installed_over_an_active_copy_that_is_gone_still_needs_
     """With the active copy deleted, installing an older version went through unasked: the downgrade was
     checked against the active copy's manifest, and there was none. It is checked against the version
     last active, which the active link's name records, and --allow-downgrade still allows it."""
-    directory, key, trusted, first, config = device
+    directory, _key, trusted, first, config = device
     in_language(config, language)
     installed = directory / "installed"
-    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
-    for bundle in (first, second):
-        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    installed_first_then_second(device)
     copy = _delete_the_active_copy(installed, "melanoma")
 
     refused = edgescreen("models", "install", str(first), config=config)
@@ -698,11 +702,9 @@ def test_a_rollback_cut_between_its_two_renames_leaves_the_active_model_and_is_n
     rollback run again then switched that copy to itself, said and audited "rollback: melanoma 1.1.0 is
     active (was 1.1.0)", and deleted the copy the technician meant to return to as a leftover. Both links
     naming one copy, there is nothing to roll back to: it is refused, and that copy is kept."""
-    directory, key, trusted, first, config = device
+    directory, _key, trusted, _first, config = device
     installed = directory / "installed"
-    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
-    for bundle in (first, second):
-        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    installed_first_then_second(device)
     meant = installed / os.readlink(installed / ".melanoma.previous")
     renames, replace = [], os.replace
 
