@@ -56,7 +56,9 @@ def configured_language(words: Sequence[str], languages: Callable[..., tuple[str
 def speaking(language: str) -> Iterator[None]:
     """A parse whose refusals are said in ``language``: the types' (``Refused``), and argparse's own,
     whose message ids (its gettext ``_``, looked up as it refuses) the catalogue says; its help's
-    headings and the usage line, which no catalogue key names, stay as argparse writes them."""
+    headings and the usage line, which no catalogue key names, stay as argparse writes them. Not
+    thread-safe, as it swaps argparse's module-wide ``_``: each command line enters it once, on its main
+    thread, before its command starts any other (the web apps, the sync worker, the ingester)."""
 
     def translated(message_id: str) -> str:
         key = _ARGPARSE_KEYS.get(message_id)
