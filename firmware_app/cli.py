@@ -68,7 +68,7 @@ from firmware_app.report import quality_json, quality_line, result_json, result_
 from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.sync.tls import TlsUnusable
-from firmware_app.typed_argument import Refused, speaking
+from firmware_app.typed_argument import Refused, configured_language, speaking
 from firmware_app.wipe import NotErased
 from firmware_app.wording import check_sentence, decimal, readable_date
 
@@ -679,7 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command(argv: Sequence[str] | None) -> int:
     words = route(sys.argv[1:] if argv is None else argv)
-    with speaking(_configured_language(words)):
+    with speaking(configured_language(words, config_error_languages)):
         args = build_parser().parse_args(words)
     try:
         config = load_config(args.config)
@@ -718,19 +718,6 @@ def _command(argv: Sequence[str] | None) -> int:
         problem = error if isinstance(error, RecordsError) else records_problem(config.records.database, error)
         log_event("records.unusable", logging.ERROR, error=problem)
         return _stopped(records_unusable(problem), problem, config, args, 5)
-
-
-def _configured_language(words: Sequence[str]) -> str:
-    """The language the config that ``words`` name (``--config``, else ``$EDGESCREEN_CONFIG``, else the
-    device's) says, for the parse of ``words``, which is over before that config loads: English when it
-    cannot say (``config_error_languages``, English first), and where ``--config`` itself is mistyped."""
-    config = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    config.add_argument("--config")
-    try:
-        explicit = config.parse_known_args(words)[0].config
-    except argparse.ArgumentError:
-        return config_error_languages()[0]
-    return config_error_languages(explicit)[0]
 
 
 def _stopped(check: Check, error: BaseException, config: Config, args: argparse.Namespace, status: int) -> int:

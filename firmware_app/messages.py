@@ -937,6 +937,34 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # ``edgescreen sync retry-photos`` (records_cli.py): refused photos queued again for the review station.
     # ``edgescreen sync acknowledge-dropped``: {count} results deleted unsent that doctor stops warning of
     # (records/outbox.py ``acknowledge_dropped``); Today's rows keep saying each was never sent.
+    # ``sync status``'s field labels as a person reads them ("sync.field.<key>", the key of its --json,
+    # which keeps the English keys scripts read).
+    "sync.field.connection": {"en": "connection", "fr": "connexion"},
+    "sync.field.connection_since": {"en": "connection since", "fr": "état de connexion depuis"},
+    "sync.field.connection_detail": {"en": "connection detail", "fr": "détail de la connexion"},
+    "sync.field.backlog": {"en": "backlog", "fr": "en attente d'envoi"},
+    "sync.field.oldest_unsent": {"en": "oldest unsent", "fr": "plus ancien non envoyé"},
+    "sync.field.oldest_unsent_age_s": {"en": "oldest unsent age s", "fr": "âge du plus ancien non envoyé (s)"},
+    "sync.field.undated_unsent": {"en": "undated unsent", "fr": "non envoyés sans date sûre"},
+    "sync.field.sent": {"en": "sent", "fr": "envoyés"},
+    "sync.field.withheld": {"en": "withheld", "fr": "retenus car altérés"},
+    "sync.field.dropped": {"en": "dropped", "fr": "supprimés non envoyés"},
+    "sync.field.dropped_unacknowledged": {"en": "dropped unacknowledged", "fr": "supprimés non acquittés"},
+    "sync.field.erasure_requests": {"en": "erasure requests", "fr": "demandes d'effacement"},
+    "sync.field.erasures_withheld": {"en": "erasures withheld", "fr": "effacements retenus car altérés"},
+    "sync.field.erasures_refused": {"en": "erasures refused", "fr": "effacements refusés"},
+    "sync.field.last_success": {"en": "last success", "fr": "dernier envoi réussi"},
+    "sync.field.crashes": {"en": "crashes", "fr": "arrêts anormaux"},
+    "sync.field.last_crash": {"en": "last crash", "fr": "dernier arrêt anormal"},
+    "sync.field.photos_waiting": {"en": "photos waiting", "fr": "photos en attente"},
+    "sync.field.photos_uploaded": {"en": "photos uploaded", "fr": "photos envoyées"},
+    "sync.field.photos_refused": {"en": "photos refused", "fr": "photos refusées"},
+    "sync.field.photos_erased_at_the_station": {
+        "en": "photos erased at the station",
+        "fr": "photos effacées à la station",
+    },
+    "sync.field.last_failure": {"en": "last failure", "fr": "dernier échec"},
+    "sync.field.what_to_do": {"en": "what to do", "fr": "que faire"},
     # The sync worker's state as ``sync status`` says it ("sync.state.<state>", ``Outbox.set_connection``'s
     # states); its --json keeps the English, which scripts and the readiness list read.
     "sync.state.never_started": {"en": "never started", "fr": "jamais démarré"},

@@ -374,10 +374,11 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
             report["what_to_do"] = failure_remedy(report["last_failure"], config.device.language)
         if args.json:
             print(json.dumps(report))
-        else:
-            width = max(map(len, report))
+        else:  # each field by its label in the device's language, the English key staying --json's
+            labels = {key: message(f"sync.field.{key}", config.device.language) for key in report}
+            width = max(map(len, labels.values()))
             for key, value in report.items():
-                print(f"{key.replace('_', ' '):<{width}}  {'-' if value is None else value}")
+                print(f"{labels[key]:<{width}}  {'-' if value is None else value}")
         return 0
 
     return _with_store(config, status, read_only=True)

@@ -1,7 +1,8 @@
 """What the device's command line refuses as it is parsed, in the device's language: a value an
 argument's ``type`` refuses (``Refused``), and argparse's own refusals (an unknown option, a missing
 argument, "invalid int value"). The parse comes before the config is loaded, so it is told the
-language the config names (``speaking``).
+language the config names (``configured_language``, ``speaking``): the device's ``edgescreen``, and the
+review station's ``edgescreen-review`` in its ``[web] language``.
 
 Text a person types that the device keeps (an operator's name, who made a calibration profile, a
 camera's model) is held to the rule the apps' forms hold typed text to (``typed``:
@@ -11,7 +12,7 @@ a profile or the sign-in screen."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
@@ -37,11 +38,27 @@ class Refused(argparse.ArgumentTypeError):
         return said(self.key, _LANGUAGE.get(), self.values)
 
 
+def configured_language(words: Sequence[str], languages: Callable[..., tuple[str, ...]]) -> str:
+    """The language the config that ``words`` name (``--config``, else the command's own default, as
+    ``languages`` reads it: ``config.config_error_languages`` or the station's) says, for the parse of
+    ``words``, which is over before that config loads: the first ``languages`` gives when the config
+    cannot say (English first), and where ``--config`` itself is mistyped."""
+    config = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    config.add_argument("--config")
+    try:
+        explicit = config.parse_known_args(words)[0].config
+    except argparse.ArgumentError:
+        return languages()[0]
+    return languages(explicit)[0]
+
+
 @contextmanager
 def speaking(language: str) -> Iterator[None]:
     """A parse whose refusals are said in ``language``: the types' (``Refused``), and argparse's own,
     whose message ids (its gettext ``_``, looked up as it refuses) the catalogue says; its help's
-    headings and the usage line, which no catalogue key names, stay as argparse writes them."""
+    headings and the usage line, which no catalogue key names, stay as argparse writes them. Not
+    thread-safe, as it swaps argparse's module-wide ``_``: each command line enters it once, on its main
+    thread, before its command starts any other (the web apps, the sync worker, the ingester)."""
 
     def translated(message_id: str) -> str:
         key = _ARGPARSE_KEYS.get(message_id)

@@ -2,8 +2,9 @@
 
 Every line it prints for a person is in the station's language (``[web] language``, the pages' until a
 reader chooses), from the station's catalogue (``review_station/words.py``), as the device's command
-line speaks ``[device] language``; JSON, the export and the system's own words (a database's, a key
-file's, a configuration problem) stay as they are.
+line speaks ``[device] language``, argparse's refusals of a command line too (``typed_argument``); JSON,
+the export, the usage line and ``--help``, and the system's own words (a database's, a key file's, a
+configuration problem) stay as they are.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from firmware_app.messages import message
 from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
+from firmware_app.typed_argument import configured_language, speaking
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config, station_error_languages
 from review_station.erased_notices import Unsent, unsent_notices
@@ -410,7 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    with speaking(configured_language(words, station_error_languages)):  # its refusals in [web] language
+        args = build_parser().parse_args(words)
     try:
         config = load_review_config(args.config)
     except ConfigError as error:  # said in the language the file still names, else in each (the device's rule)

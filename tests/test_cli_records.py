@@ -149,9 +149,30 @@ def test_sync_status_says_the_workers_state_in_the_devices_language(tmp_path, wo
         return sentence(key, language, **{name: str(v).format(now=now) for name, v in filled.items()})
 
     status = edgescreen("sync", "status", config=config)
-    (shown,) = [line.split(None, 1)[1] for line in status.stdout.splitlines() if line.startswith("connection  ")]
+    label = message("sync.field.connection", language)
+    (shown,) = [line.split(None, 1)[1] for line in status.stdout.splitlines() if line.startswith(f"{label}  ")]
     assert status.returncode == 0 and shown == said(language), status.stdout
     assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["connection"] == said("en")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sync_status_labels_its_fields_in_the_devices_language(tmp_path, language):
+    """A French technician read ``sync status``'s values in French beside labels in English ("backlog",
+    "last failure", "what to do"): each label is said in the device's language now, from the catalogue
+    ("sync.field.<key>", by the key ``--json`` keeps in English for scripts), its values in a column."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    with store.records.connection as connection:  # a failure, for the remedy's line ("what to do") too
+        connection.execute("INSERT INTO sync_state (key, value) VALUES ('last_failure', 'timed_out')")
+    store.records.close()
+
+    status = edgescreen("sync", "status", config=config)
+    keys = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    lines = status.stdout.splitlines()
+    assert status.returncode == 0 and [line.split("  ", 1)[0].rstrip() for line in lines] == [
+        message(f"sync.field.{key}", language) for key in keys
+    ], status.stdout
+    assert len({len(line) - len(line.split("  ", 1)[1].lstrip()) for line in lines}) == 1, status.stdout
 
 
 def test_erase_export_and_sync_status(tmp_path, retina_rgb):

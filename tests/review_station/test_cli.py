@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event, select, update
 
+from firmware_app.messages import message
 from review_station import accounts
 from review_station.config import WebConfig, load_review_config
 from review_station.storage.tables import audit, devices, users
@@ -31,6 +32,44 @@ def test_a_bad_config_names_the_file_and_the_key(tmp_path) -> None:
     assert done.returncode == 2 and f"{path}: [web].lockout_failures: expected a value from 1 to 100" in done.stderr
     path.write_text("[mqtt]\n")
     assert "[mqtt]: unknown section" in review(path, "devices", "list").stderr
+
+
+def _argument(name: str, said: str) -> str:
+    """argparse's refusal of the argument ``name``, in French (``typed_argument.speaking``)."""
+    return message("argparse.argument", "fr") % {"argument_name": name, "message": said}
+
+
+# argparse's own refusals of the station's command line: the command, and how its French ends.
+USAGE_ERRORS = {
+    "an unknown option": (("devices", "list", "--bogus"), message("argparse.unrecognized", "fr") % "--bogus"),
+    "a missing required option": (("devices", "add", "cam-01"), message("argparse.required", "fr") % "--site"),
+    "a missing result id": (("results", "erase"), message("argparse.required", "fr") % "result"),
+    "an option without its value": (
+        ("devices", "add", "cam-01", "--site"),
+        _argument("--site", message("argparse.expected_one", "fr")),
+    ),
+    "a format not offered": (
+        ("export", "--format", "xml", "--site", "site-a", "--from", "2026-04-01", "--to", "2026-04-30"),
+        _argument("--format", message("argparse.invalid_choice", "fr") % {"value": "xml", "choices": "'fhir', 'csv'"}),
+    ),
+}
+
+
+@pytest.mark.parametrize("error", list(USAGE_ERRORS))
+def test_argparses_own_refusals_are_said_in_french_at_a_french_station(tmp_path, error) -> None:
+    """At a station whose ``[web] language`` is French, every refusal of a command was French but
+    argparse's own ("unrecognized arguments", "the following arguments are required", "invalid
+    choice"), said in English before the config was read: now in the language the config names, as the
+    device's command line says them (exit status 2 in both)."""
+    args, french = USAGE_ERRORS[error]
+    english, config = tmp_path / "en.toml", tmp_path / "fr.toml"
+    english.write_text('[web]\nlanguage = "en"\n')
+    config.write_text('[web]\nlanguage = "fr"\n')
+    said_in_english, refused = review(english, *args), review(config, *args)
+    assert refused.returncode == said_in_english.returncode == 2, refused.stderr
+    last = refused.stderr.splitlines()[-1]
+    assert last.startswith("edgescreen-review") and last.endswith(f": erreur\u00a0: {french}"), last
+    assert said_in_english.stderr.splitlines()[-1].split(": error: ")[1] not in last
 
 
 def test_devices_users_and_the_audit_log_from_the_command_line(tmp_path, engine: Engine) -> None:
