@@ -297,16 +297,32 @@ def restore(
         finally:
             records.close()
     except RecordsError as error:
-        for leftover in database_files(staged):
-            leftover.unlink(missing_ok=True)
+        _remove(staged)
         raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
-    os.rename(staged, database)
-    fsync_directory(database.parent)
+    _put_in_place(staged, database)
     _replace_witness(witness_path(database), witness)
     events += len(erased_again) + 1
     return BackupSummary(
         database, screenings, images, events, taken_at, made_by or here, damaged, not_restored, erased_again
     )
+
+
+def _put_in_place(staged: Path, database: Path) -> None:
+    """The restored records ``staged`` under their name ``database``, the rename flushed; refused as
+    ``restore`` refuses records there, when some were made since it checked (the app, started by its
+    unit): a rename over them replaced them, and nothing said."""
+    try:
+        rename_without_replacing(staged, database)
+    except FileExistsError:
+        _remove(staged)
+        raise RequestRefused.saying("refused.restore_records_exist", path=str(database), files=database.name) from None
+    fsync_directory(database.parent)
+
+
+def _remove(staged: Path) -> None:
+    """Records staged and not restored, with their journal: they hold the patients' data."""
+    for leftover in database_files(staged):
+        leftover.unlink(missing_ok=True)
 
 
 def _erasures_made_here(database: Path) -> list[ErasureEntry]:

@@ -252,6 +252,25 @@ def test_a_file_made_at_the_backups_name_while_it_copies_is_kept_and_the_backup_
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_records_made_where_a_restore_goes_while_it_checks_the_backup_are_kept_and_the_restore_refused(
+    tmp_path, device, language, capsys
+):
+    """The restore checked that no records were there, checked the backup for seconds (every photo
+    opened), then renamed it onto the records' name: records made there in between (the app started
+    by its unit) were replaced, and nothing said. Now the restore is refused as one onto records is."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    database = target / "records.sqlite3"
+    with appearing_on_open(".records.sqlite3.restoring.partial", database):
+        status = main(["--config", str(in_language(target_config, language)), "restore", str(tmp_path / "b")])
+    assert database.read_bytes() == b"precious"  # on main: the restored records, over them
+    said = sentence("refused.restore_records_exist", language, path=str(database), files="records.sqlite3")
+    assert status == 2 and capsys.readouterr().err.endswith(f"edgescreen: {said}\n")  # on main: 0
+    assert sorted(path.name for path in target.iterdir()) == ["config.toml", "records.key", "records.sqlite3"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_backup_to_a_folder_says_to_name_a_file_in_it(tmp_path, device, language):
     """A USB stick's mount point given as --out read "already exists; a backup never overwrites a file"."""
     directory, config, _ = device
