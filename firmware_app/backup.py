@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
-from firmware_app.durable import fsync_directory
+from firmware_app.durable import fsync_directory, rename_without_replacing
 from firmware_app.events import log_event
 from firmware_app.file_system import MOUNTINFO, largest_file
 from firmware_app.records.audit import append_event, verify_chain
@@ -93,18 +94,19 @@ def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
     return screenings, connection.execute("SELECT count(*) FROM image").fetchone()[0]
 
 
-def _copy(source: sqlite3.Connection, target: Path) -> None:
-    """Snapshot ``source`` into a new private file at ``target``, flushed, in place only when whole;
-    a copy cut short (a full drive) is removed: it is no backup, and it holds the patients' data."""
+def _copy(source: sqlite3.Connection, target: Path, place: Callable[[Path, Path], None]) -> None:
+    """Snapshot ``source`` into a new private file at ``target``, flushed, put there by ``place`` (a
+    rename) only when whole; a copy cut short (a full drive) or not placed (``rename_without_replacing``
+    finding a file there) is removed: it is no backup, and it holds the patients' data."""
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
         _snapshot(source, partial)
+        place(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    os.rename(partial, target)
     fsync_directory(target.parent)
 
 
@@ -142,7 +144,8 @@ def _check(path: Path, connection: sqlite3.Connection) -> tuple[int, int, int]:
 
 
 def backup(store: ScreeningStore, out: Path, mountinfo: Path = MOUNTINFO) -> BackupSummary:
-    """Write a consistent copy of the records to ``out`` (never over an existing file). Only a backup
+    """Write a consistent copy of the records to ``out`` (never over an existing file, even one made there
+    while it copies: ``rename_without_replacing``). Only a backup
     that was written and checked is audited; one that cannot be audited is removed, since every
     copy of the patients' data must be in the audit log. A copy the drive's file system cannot hold
     (FAT32, past 4 GiB) is refused before it starts, in the device's language: half an hour of copying would
@@ -170,7 +173,9 @@ def _copy_unless_overtaken(store: ScreeningStore, out: Path) -> BackupSummary | 
     """A copy at ``out``, checked and audited; ``None``, and no copy left, when a patient was erased
     after the copy's newest event: the copy would give the technician a patient the device erased."""
     try:
-        _copy(store.records.connection, out)
+        _copy(store.records.connection, out, rename_without_replacing)
+    except FileExistsError:  # made there since ``backup`` checked: another backup to that name, a copy
+        raise RequestRefused.saying("backup.out_exists", path=str(out)) from None
     except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
         raise output_problem(out, error) from error
     try:
@@ -278,7 +283,7 @@ def restore(
         witnessed_before = read_witness(witness_path(database)) if made_by in (None, here) else None
         database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         staged = database.with_name(f".{database.name}.restoring")
-        _copy(source, staged)
+        _copy(source, staged, os.replace)
     finally:
         source.close()
     try:
@@ -292,16 +297,32 @@ def restore(
         finally:
             records.close()
     except RecordsError as error:
-        for leftover in database_files(staged):
-            leftover.unlink(missing_ok=True)
+        _remove(staged)
         raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
-    os.rename(staged, database)
-    fsync_directory(database.parent)
+    _put_in_place(staged, database)
     _replace_witness(witness_path(database), witness)
     events += len(erased_again) + 1
     return BackupSummary(
         database, screenings, images, events, taken_at, made_by or here, damaged, not_restored, erased_again
     )
+
+
+def _put_in_place(staged: Path, database: Path) -> None:
+    """The restored records ``staged`` under their name ``database``, the rename flushed; refused as
+    ``restore`` refuses records there, when some were made since it checked (the app, started by its
+    unit): a rename over them replaced them, and nothing said."""
+    try:
+        rename_without_replacing(staged, database)
+    except FileExistsError:
+        _remove(staged)
+        raise RequestRefused.saying("refused.restore_records_exist", path=str(database), files=database.name) from None
+    fsync_directory(database.parent)
+
+
+def _remove(staged: Path) -> None:
+    """Records staged and not restored, with their journal: they hold the patients' data."""
+    for leftover in database_files(staged):
+        leftover.unlink(missing_ok=True)
 
 
 def _erasures_made_here(database: Path) -> list[ErasureEntry]:

@@ -7,9 +7,15 @@ name, none, or an empty file on disk.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from pathlib import Path
+
+from firmware_app.records.clock import libc
+
+# renameat2's: paths taken as they are (from the working directory), and no rename over a file there.
+AT_FDCWD, RENAME_NOREPLACE = -100, 1
 
 
 def fsync_directory(directory: Path) -> None:
@@ -19,6 +25,19 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def rename_without_replacing(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target``; a ``FileExistsError`` for a ``target`` that is there, a link
+    included, and both left as they are. The kernel checks in the rename itself (renameat2's
+    RENAME_NOREPLACE): a check before ``os.rename`` let a file made at ``target`` in between (a second
+    backup to the same name, a technician's copy) be replaced, silently. Not ``os.link`` then unlink:
+    the FAT file systems of USB drives, where backups and exports go, have no links, and every file
+    system Linux itself mounts (vfat and exfat too) takes the flag; one that does not (NFS, some
+    FUSE ones) says EINVAL, which refuses the rename rather than risk the file there."""
+    if libc().renameat2(AT_FDCWD, os.fsencode(source), AT_FDCWD, os.fsencode(target), RENAME_NOREPLACE):
+        number = ctypes.get_errno()
+        raise OSError(number, os.strerror(number), str(source), None, str(target))
 
 
 def replace_durably(path: Path, data: bytes) -> None:

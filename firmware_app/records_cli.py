@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
-from firmware_app.durable import create_durably, fsync_directory
+from firmware_app.durable import create_durably, fsync_directory, rename_without_replacing
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.messages import CATALOGUE, message, sentence
@@ -252,20 +252,25 @@ class _StagedExport:
 
     def publish(self) -> None:
         """Put the staged files under their names, and list them; a rename that fails takes back the
-        ones made before it."""
+        ones made before it. One finding a file made under its name since ``write`` checked it (a
+        technician's copy) is refused as ``write`` refuses it, that file left as it is
+        (``rename_without_replacing``). A new ``--out``'s folder renamed fails onto a file or a folder
+        with files made there since, and replaces only an empty folder: nothing is lost."""
         moved: list[Path] = []
         try:
             if self.new:
                 self.folder.rename(self.out)
             else:
                 for name in self.names:
-                    (self.folder / name).rename(self.out / name)
+                    rename_without_replacing(self.folder / name, self.out / name)
                     moved.append(self.out / name)
                 self.folder.rmdir()
             fsync_directory(self.out.parent if self.new else self.out)
         except OSError as error:
             for path in moved:
                 path.unlink(missing_ok=True)
+            if isinstance(error, FileExistsError):
+                raise RequestRefused.saying("refused.export_file_exists", path=error.filename2) from None
             raise output_problem(self.out, error) from error
         for name in self.names:
             print(self.out / name)

@@ -8,8 +8,10 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -239,6 +241,39 @@ def read_only_view(folder: Path, at: Path) -> Iterator[Path]:
         yield at
     finally:
         subprocess.run(["umount", "-l", str(at)], check=True)
+
+
+# The files ``appearing_on_open`` makes: at the value, when the code under test opens a file whose
+# name ends in the key.
+_ON_OPEN: dict[str, Path] = {}
+
+
+@cache
+def _watch_opens() -> None:
+    """Python's own audit event for every file opened (``open``, ``os.open``), installed once: an audit
+    hook stays for the process, and does nothing while ``_ON_OPEN`` is empty."""
+
+    def heard(event: str, arguments: tuple) -> None:
+        if event == "open" and _ON_OPEN:
+            for ending, path in list(_ON_OPEN.items()):
+                if str(arguments[0]).endswith(ending):
+                    del _ON_OPEN[ending]  # before the write below, which opens a file too
+                    path.write_text("precious")
+
+    sys.addaudithook(heard)
+
+
+@contextmanager
+def appearing_on_open(ending: str, path: Path) -> Iterator[Path]:
+    """A file at ``path`` ("precious"), made when the code under test, in this process, first opens a
+    file whose name ends in ``ending`` (its temporary copy): after its check that ``path`` is free,
+    before its rename onto it. Another backup to the same name, a technician's copy, in the real code."""
+    _watch_opens()
+    _ON_OPEN[ending] = path
+    try:
+        yield path
+    finally:
+        _ON_OPEN.pop(ending, None)
 
 
 def filled(directory: Path, leaving: int = 0) -> None:

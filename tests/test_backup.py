@@ -16,6 +16,7 @@ import pytest
 
 from edgescreen_wire.erasure import parse_erasure
 from firmware_app.backup import COPIES, backup, last_backup
+from firmware_app.cli import main
 from firmware_app.file_system import largest_file
 from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
@@ -26,7 +27,7 @@ from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.store import Records
 from firmware_app.records.worklist import NOT_PHOTOGRAPHED, worklist
 from firmware_app.wording import readable_date
-from tests.conftest import PROJECT_ROOT, filled, write_rgb
+from tests.conftest import PROJECT_ROOT, appearing_on_open, filled, write_rgb
 from tests.health.test_doctor import doctor
 from tests.records.kit import (
     BEFORE_LAST_BACKUP,
@@ -231,6 +232,42 @@ def test_backup_never_overwrites_a_file(tmp_path, device, language):
     assert run.returncode == 2 and run.stderr.endswith(f"edgescreen: {said}\n"), run.stderr
     assert "records.unusable" not in run.stderr
     assert (tmp_path / "b").read_text() == "precious" and backups_audited(directory) == 0
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_file_made_at_the_backups_name_while_it_copies_is_kept_and_the_backup_refused(
+    tmp_path, device, language, capsys
+):
+    """The name was checked free before the copy, and the finished copy renamed onto it: a file made
+    there in between (another backup, possibly the only one) was replaced, and nothing said. Now the
+    backup is refused as one to a name already taken is."""
+    directory, config, _ = device
+    out = tmp_path / "b"
+    with appearing_on_open("/.b.partial", out):
+        status = main(["--config", str(in_language(config, language)), "backup", "--out", str(out)])
+    assert out.read_bytes() == b"precious"  # on main: the new backup, over it (SQLite format 3)
+    said = sentence("backup.out_exists", language, path=str(out))
+    assert status == 2 and capsys.readouterr().err.endswith(f"edgescreen: {said}\n")  # on main: 0
+    assert list(tmp_path.glob(".b.partial")) == [] and backups_audited(directory) == 0
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_records_made_where_a_restore_goes_while_it_checks_the_backup_are_kept_and_the_restore_refused(
+    tmp_path, device, language, capsys
+):
+    """The restore checked that no records were there, checked the backup for seconds (every photo
+    opened), then renamed it onto the records' name: records made there in between (the app started
+    by its unit) were replaced, and nothing said. Now the restore is refused as one onto records is."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    database = target / "records.sqlite3"
+    with appearing_on_open(".records.sqlite3.restoring.partial", database):
+        status = main(["--config", str(in_language(target_config, language)), "restore", str(tmp_path / "b")])
+    assert database.read_bytes() == b"precious"  # on main: the restored records, over them
+    said = sentence("refused.restore_records_exist", language, path=str(database), files="records.sqlite3")
+    assert status == 2 and capsys.readouterr().err.endswith(f"edgescreen: {said}\n")  # on main: 0
+    assert sorted(path.name for path in target.iterdir()) == ["config.toml", "records.key", "records.sqlite3"]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

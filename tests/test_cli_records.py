@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from firmware_app.cli import main
 from firmware_app.messages import message, sentence
 from firmware_app.records.open_visits import visit_recorded, visit_started
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.wording import readable_date
-from tests.conftest import PROJECT_ROOT, filled, other_copies
+from tests.conftest import PROJECT_ROOT, appearing_on_open, filled, other_copies
 from tests.health.test_doctor import doctor
 from tests.records.kit import (
     damage_a_sealed_value,
@@ -559,6 +560,25 @@ def test_an_export_refused_part_way_leaves_none_of_its_files_in_an_existing_fold
     said = sentence("refused.export_file_exists", language, path=str(out / f"{second}.json"))
     assert f"edgescreen: {said}\n" in refused.stderr and refused.stdout == ""
     assert [path.name for path in out.iterdir()] == [f"{second}.json"]  # on main: the first screening's too
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_file_made_in_the_export_folder_while_the_export_writes_is_kept_and_the_export_refused(
+    tmp_path, retina_rgb, language, capsys
+):
+    """Each name was checked free when its file was staged, and the staged files renamed into --out at
+    the end: a file made under one of those names in between (a technician's copy) was replaced, and
+    nothing said. Now the export is refused as one onto a file there is, and leaves none of its files."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    _, second = two_screenings_of(tmp_path, retina_rgb, "NIP-557")
+    out = tmp_path / "for-the-patient"
+    out.mkdir(mode=0o700)
+    with appearing_on_open(f"/{second}.json", out / f"{second}.json"):
+        status = main(["--config", str(config), "records", "export", "--patient", "NIP-557", "--out", str(out)])
+    assert (out / f"{second}.json").read_bytes() == b"precious"  # on main: the screening's record, over it
+    said = sentence("refused.export_file_exists", language, path=str(out / f"{second}.json"))
+    assert status == 2 and capsys.readouterr().err.endswith(f"edgescreen: {said}\n")  # on main: 0
+    assert [path.name for path in out.iterdir()] == [f"{second}.json"]
 
 
 def test_an_export_stopped_by_a_full_drive_part_way_leaves_no_folder(tmp_path, tiny_filesystem, retina_rgb):
