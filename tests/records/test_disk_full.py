@@ -300,6 +300,23 @@ def test_a_write_refused_by_another_programs_lock_names_that_program_whatever_th
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_screening_refused_by_another_programs_lock_is_said_as_that_lock(tmp_path, retina_rgb, monkeypatch, language):
+    """The screening's write, refused by a backup's lock, came out of the store as a bare ``RecordsError``
+    ("the screening was not recorded: ..."), its cause's kind lost: the nurse's app and ``screen`` said
+    "the records cannot be opened", a folder, a disk or a card at fault. The refusal keeps its kind."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.2)
+    store = open_store(tmp_path)
+    with holding_the_lock(store.records.path) as holder:
+        with pytest.raises(RecordsError) as refused:
+            record_one(store, small_photo(retina_rgb, 64))
+        said = records_unusable(refused.value)
+    store.records.close()
+    assert (said.message_key, said.values["pid"]) == ("health.writable.locked_by", holder.pid), said
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    assert check_sentence(said, language) == sentence("health.writable.locked_by", language, **named)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_command_is_told_at_once_who_holds_the_records_alone_on_a_disk_with_room(
     tiny_filesystem, retina_rgb, retina_jpeg, language
 ):
