@@ -50,6 +50,7 @@ from firmware_app.records.database import (
     DiskFull,
     HeldAlone,
     RecordsDamaged,
+    RecordsLocked,
     database_files,
     held_alone_here,
 )
@@ -310,9 +311,13 @@ def records_unusable(error: Exception) -> Check:
     ``records_problem``'s cause (damaged, a full disk, anything else: a folder or file system that
     cannot be written, a worn card's read error), as "damaged" would send a technician after a file
     that is whole. A full disk on which the sync worker holds them alone says so: the nurse and the
-    technician know the results still leave, and why the records wait for room."""
+    technician know the results still leave, and why the records wait for room. Records another process
+    kept locked are said as the watchdog says a lock held past its wait (``locked``), naming that
+    process: neither the disk nor the card is at fault, and the sync worker holds nothing."""
     if isinstance(error, RecordsDamaged):
         return _check("records", Level.RED, error=error)
+    if isinstance(error, RecordsLocked):
+        return locked(error.path, error, error.waited_s)
     full = "held_alone" if isinstance(error, HeldAlone) else "full"
     return _check("records", Level.RED, full if isinstance(error, DiskFull) else "unusable", error=error)
 
@@ -697,16 +702,17 @@ def held_by_another(check: Check) -> bool:
     return check.name == "writable" and check.message_key.rpartition(".")[2] in LOCKED_BY
 
 
-def locked(database: Path, error: sqlite3.Error) -> Check:
-    """The records' write lock held past a busy timeout, red, naming who holds it as the kernel says
-    (``lock_holder``): an EdgeScreen service (its unit, for ``systemctl status``), another program (its
-    name and pid: stop it), or another process /proc does not name. Held by this process, or by
-    nobody the kernel names (given back meanwhile), it is ``locked``: a writer of ours wedged, which
-    a restart frees."""
+def locked(database: Path, error: Exception, waited_s: float | None = None) -> Check:
+    """The records' write lock held past a busy timeout (or the ``waited_s`` waited), red, naming who
+    holds it as the kernel says (``lock_holder``): an EdgeScreen service (its unit, for ``systemctl
+    status``), another program (its name and pid: stop it), or another process /proc does not name.
+    Held by this process, or by nobody the kernel names (given back meanwhile), it is ``locked``: a
+    writer of ours wedged, which a restart frees."""
     holder = write_lock_holder(database)
     if holder is None or holder.pid == os.getpid():
         return _check("writable", Level.RED, "locked", error=error)
-    held = {"error": error, "pid": holder.pid, "seconds": f"{BUSY_TIMEOUT_S:g}"}
+    waited = BUSY_TIMEOUT_S if waited_s is None else waited_s
+    held = {"error": error, "pid": holder.pid, "seconds": f"{waited:g}"}
     if holder.unit is not None:
         return _check("writable", Level.RED, "locked_by_service", unit=holder.unit, **held)
     if holder.program is not None:

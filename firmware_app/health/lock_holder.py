@@ -21,6 +21,7 @@ among its open ones (``/proc/PID/fd``), where /proc shows them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,10 @@ PROC_LOCKS = Path("/proc/locks")
 # SQLite's unix VFS: the wal-index locks start at byte (22 + SQLITE_SHM_NLOCK) * 4 = 120 of -shm,
 # and WAL_WRITE_LOCK is the first of them.
 WAL_WRITE_LOCK_BYTE = 120
+# SQLite's unix VFS: the main file's shared locks, from SHARED_FIRST = PENDING_BYTE + 2 on. Every
+# connection holds them shared while it reads; one in exclusive locking mode holds them exclusive for as
+# long as it has the records open (``alone_holder``), as does the last connection while it closes.
+SHARED_FIRST_BYTE = 0x40000002
 
 
 @dataclass(frozen=True)
@@ -130,17 +135,35 @@ def _holders(listed: str, path: Path, mountinfo: str | None, first_byte: int | N
     return [pid for pid in _writers(listed, _kernel_ids(info, mount), first_byte) if _has_open(pid, path, info)]
 
 
-def write_lock_holder(database: Path, locks: Path = PROC_LOCKS, mountinfo: Path = MOUNTINFO) -> LockHolder | None:
-    """The process the kernel lists holding the records' write lock, ``None`` when it lists none
-    (the lock given back meanwhile, or /proc/locks unreadable: then nobody can be named). A few
-    hundred lines of text, and the mount table, read only when a probe found the lock taken."""
+def _named(locks: Path, mountinfo: Path, held: Callable[[str, str | None], list[int]]) -> LockHolder | None:
+    """The first process ``held`` finds in the kernel's list of ``locks`` (its text, and the mount
+    table's), named; ``None`` when it finds none, or /proc/locks cannot be read."""
     listed = _read(locks)
-    if listed is None:
-        return None
-    mounts = _read(mountinfo)
-    main, _, shm, _ = database_files(database.resolve())
-    pids = _holders(listed, shm, mounts, WAL_WRITE_LOCK_BYTE) or _holders(listed, main, mounts, None)
+    pids = [] if listed is None else held(listed, _read(mountinfo))
     if not pids:
         return None
     pid = pids[0]
     return LockHolder(pid, _read(Path(f"/proc/{pid}/comm")), _unit(pid))
+
+
+def write_lock_holder(database: Path, locks: Path = PROC_LOCKS, mountinfo: Path = MOUNTINFO) -> LockHolder | None:
+    """The process the kernel lists holding the records' write lock, ``None`` when it lists none
+    (the lock given back meanwhile, or /proc/locks unreadable: then nobody can be named). A few
+    hundred lines of text, and the mount table, read only when a probe found the lock taken."""
+    main, _, shm, _ = database_files(database.resolve())
+    return _named(
+        locks,
+        mountinfo,
+        lambda listed, mounts: (
+            _holders(listed, shm, mounts, WAL_WRITE_LOCK_BYTE) or _holders(listed, main, mounts, None)
+        ),
+    )
+
+
+def alone_holder(database: Path, locks: Path = PROC_LOCKS, mountinfo: Path = MOUNTINFO) -> LockHolder | None:
+    """The process the kernel lists holding the records alone (exclusive locking mode: the sync worker
+    on a full disk, ``records.database.open_database``, or a technician's ``sqlite3``), which keeps
+    every other connection from even opening them; ``None`` when none does. A writer holding the
+    write lock (``write_lock_holder``) keeps nobody from opening them."""
+    main = database.resolve()
+    return _named(locks, mountinfo, lambda listed, mounts: _holders(listed, main, mounts, SHARED_FIRST_BYTE))

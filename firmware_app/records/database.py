@@ -32,6 +32,21 @@ class HeldAlone(DiskFull):
     room: no other process can open them meanwhile, and waiting longer does not help."""
 
 
+class RecordsLocked(RecordsError):
+    """Another process kept the records locked past the wait (``waited_s``): a writer (a backup, an
+    erasure, a stuck sync worker, a technician's ``sqlite3``), or one holding them alone on a disk with
+    room. Nothing is wrong with the disk or the card; who holds them is the kernel's to say
+    (``health.checks.locked``), and stopping that process, or letting it finish, frees them."""
+
+    def __init__(self, path: Path, error: BaseException, waited_s: float) -> None:
+        super().__init__(
+            f"{path}: another process has kept the records locked for more than {waited_s:g} s ({error}); "
+            "`edgescreen doctor` names it: let it finish if it is a backup or an erasure under way, else stop "
+            "it (nothing recorded is lost)"
+        )
+        self.path, self.waited_s = path, waited_s
+
+
 class RecordsDamaged(RecordsError):
     """The records file is damaged (a page a worn card lost): retrying cannot mend it, a technician must."""
 
@@ -293,12 +308,28 @@ class ContentNotRecords(ValueError):
 def _disk_full(path: Path, error: BaseException) -> bool:
     """SQLite reports a full disk as ``SQLITE_FULL``, but as a bare I/O error when it cannot even
     grow its shared-memory file (``_shared_memory_refused``), and as a lock when the sync worker holds
-    the records alone for want of that file (``open_database``); then the free space on the folder
-    tells them apart."""
+    the records alone for want of that file (``_held_for_room``)."""
     name = getattr(error, "sqlite_errorname", "")
     if name == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
         return True
-    return (name == "SQLITE_BUSY" and _little_room(path)) or _shared_memory_refused(path, error)
+    return _held_for_room(path, error) or _shared_memory_refused(path, error)
+
+
+def _held_for_room(path: Path, error: BaseException) -> bool:
+    """The lock of records held alone (``_held_alone``) on a disk with little room: the sync worker's,
+    for want of room for the shared memory (``open_database``). Any lock on little room was taken for
+    it, so a backup, an erasure or a technician's ``sqlite3`` writing on a nearly full card was told "the
+    disk is full, and the sync worker holds the records alone", of a worker that held nothing: such a
+    writer's lock is ``RecordsLocked``, whatever the room."""
+    return getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY" and _little_room(path) and _held_alone(path)
+
+
+def _held_alone(path: Path) -> bool:
+    """Whether a process holds the records alone, in exclusive locking mode, as the kernel lists its
+    locks (``lock_holder.alone_holder``): no connection of another can even open them meanwhile."""
+    from firmware_app.health.lock_holder import alone_holder  # which reads this module's file names
+
+    return alone_holder(path) is not None
 
 
 def _shared_memory_refused(path: Path, error: BaseException) -> bool:
@@ -334,6 +365,8 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
                 f"free space on {path.parent} (nothing recorded so far is lost)"
             )
         return DiskFull(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
+    if name == "SQLITE_BUSY":
+        return RecordsLocked(path, error, _opening_wait(path))
     if _read_only_medium(path, error):
         return RecordsError(
             f"{path}: the records cannot be written ({error}); check the permissions of the file and its "
@@ -548,17 +581,24 @@ def room_to_share(path: Path) -> bool:
 # How long a statement waits for another connection's write lock before SQLite gives up ("database is
 # locked"): a loop promising its heartbeat a time must count it for each write it may wait on.
 BUSY_TIMEOUT_S = 30.0
-# How long opening the records waits for their lock on a disk with little room (``_little_room``), where
-# the sync worker may hold them alone until there is room again (``open_database``): the commands and the
-# app waited out the whole busy timeout to be told so. Opening only reads, which in WAL mode no writer
-# holds up; nothing else than a connection in exclusive mode keeps them from it more than a moment.
+# How long opening the records waits for their lock while another process holds them alone (``_held_alone``):
+# the sync worker until there is room again (``open_database``), a technician's ``sqlite3`` until it is
+# closed. The commands and the app waited out the whole busy timeout to be told so, and on a disk with room
+# the nurse's screen hung 30 s to be told the card might be failing. Opening only reads, which in WAL mode
+# no writer holds up; nothing else than a connection in exclusive mode keeps them from it more than a moment.
 HELD_ALONE_WAIT_S = 3.0
+
+
+def _opening_wait(path: Path) -> float:
+    """How long a lock on the records is waited for before they are refused (``RecordsLocked``): the
+    opening's ``HELD_ALONE_WAIT_S`` while a process holds them alone, else the busy timeout, which a
+    write waits for another's write whatever the room."""
+    return min(HELD_ALONE_WAIT_S, BUSY_TIMEOUT_S) if _held_alone(path) else BUSY_TIMEOUT_S
 
 
 def _open(path: Path, exclusive: bool = False) -> sqlite3.Connection:
     _create_private(path)
-    opening_wait = min(HELD_ALONE_WAIT_S, BUSY_TIMEOUT_S) if _little_room(path) else BUSY_TIMEOUT_S
-    connection = sqlite3.connect(path, isolation_level=None, timeout=opening_wait)
+    connection = sqlite3.connect(path, isolation_level=None, timeout=_opening_wait(path))
     try:
         connection.row_factory = sqlite3.Row
         if exclusive:  # before the first WAL access, or SQLite makes the shared-memory file

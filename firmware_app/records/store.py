@@ -825,8 +825,9 @@ class ScreeningStore:
         except sqlite3.OperationalError as error:
             if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL":
                 raise StorageFull(f"{self.records.path}: the disk is full; the screening was not recorded") from None
-            problem = records_problem(self.records.path, error)
-            raise RecordsError(f"the screening was not recorded: {problem}") from error
+            # Raised as it is: wrapped in a bare RecordsError, a lock, a full disk or damage was said to the
+            # nurse as records that cannot be opened (``health.checks.records_unusable`` tells them by kind).
+            raise records_problem(self.records.path, error) from error
         self.dropped_unsent += dropped
         self.records.witness.keep(self._db, witnessed)
         pay_checkpoint(self.records, wait=False)

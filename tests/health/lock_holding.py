@@ -12,11 +12,13 @@ from pathlib import Path
 
 # SQLite's own: the write lock taken and kept, as a wedged backup or a root shell's sqlite3 keeps it;
 # then, given a uid, the process that user's (its files opened as root). Given $HOLDER_LOG, that file
-# is opened first, as a backup's log.
+# is opened first, as a backup's log. Given $HOLDER_ALONE, in exclusive locking mode: the records held
+# alone, as the sync worker holds them on a full disk, no other process can even open them.
 HOLD = (
     "import os, sqlite3, sys, time\n"
     "log = open(os.environ['HOLDER_LOG'], 'a') if 'HOLDER_LOG' in os.environ else None\n"
     "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+    "if 'HOLDER_ALONE' in os.environ: c.execute('PRAGMA locking_mode=EXCLUSIVE')\n"
     "c.execute('BEGIN IMMEDIATE')\n"
     "if len(sys.argv) > 2: os.setresuid(*[int(sys.argv[2])] * 3)\n"
     "print('held', flush=True)\n"
@@ -26,17 +28,18 @@ HOLD = (
 
 @contextmanager
 def holding_the_lock(
-    database: Path, program: str = "backup-tool", uid: int | None = None, log: Path | None = None
+    database: Path, program: str = "backup-tool", uid: int | None = None, log: Path | None = None, alone: bool = False
 ) -> Iterator[subprocess.Popen]:
     """A second process, its name (``/proc/PID/comm``) ``program``, holding the write lock of the
     records at ``database`` until the block ends (killed: the kernel then gives the lock back), as
-    the user ``uid`` once it holds it, with ``log`` open (before the records) if given."""
+    the user ``uid`` once it holds it, with ``log`` open (before the records) if given, holding the
+    records ``alone`` (exclusive locking mode) if asked."""
     named = database.parent / program
     named.symlink_to(sys.executable)  # the kernel names a process by the file it was started from
     user = [] if uid is None else [str(uid)]
-    logged = {"HOLDER_LOG": str(log)} if log is not None else {}
+    how = ({"HOLDER_LOG": str(log)} if log is not None else {}) | ({"HOLDER_ALONE": "1"} if alone else {})
     process = subprocess.Popen(
-        [str(named), "-c", HOLD, str(database), *user], stdout=subprocess.PIPE, text=True, env=os.environ | logged
+        [str(named), "-c", HOLD, str(database), *user], stdout=subprocess.PIPE, text=True, env=os.environ | how
     )
     try:
         assert process.stdout is not None and process.stdout.readline() == "held\n"

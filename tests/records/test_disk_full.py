@@ -22,15 +22,26 @@ from firmware_app.app import UploadThread
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.manifest import read_manifest
 from firmware_app.config import load_config
-from firmware_app.health.checks import Level
+from firmware_app.health.checks import Level, records_unusable
 from firmware_app.health.liveness import liveness
 from firmware_app.messages import message as message_text
 from firmware_app.messages import sentence
-from firmware_app.records.database import SCHEMA_VERSION, RecordsError, open_database
+from firmware_app.records.database import (
+    BUSY_TIMEOUT_S,
+    HELD_ALONE_WAIT_S,
+    SCHEMA_VERSION,
+    DiskFull,
+    RecordsError,
+    open_database,
+    records_problem,
+    transaction,
+)
 from firmware_app.records.erased_pages import OWED
 from firmware_app.records.store import Records, StorageFull
+from firmware_app.wording import check_sentence
 from tests.bundles.test_install import model_changes
 from tests.conftest import MODELS_DIR, filled
+from tests.health.lock_holding import holding_the_lock
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import (
     DEVICE,
@@ -260,6 +271,71 @@ def test_the_photo_uploader_waits_while_its_sync_worker_holds_the_records_alone(
     finally:
         uploads.finish(threading.Event(), wait=False)
     assert records.alone
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("leaving", [512 * 1024, None], ids=["little room", "room"])
+def test_a_write_refused_by_another_programs_lock_names_that_program_whatever_the_room(
+    tiny_filesystem, monkeypatch, language, leaving
+):
+    """A backup, an erasure or a technician's ``sqlite3`` holding the write lock: on a nearly full card
+    the refused write said "the disk is full, and the sync worker holds the records alone", of a worker
+    that held nothing, and sent the technician to free space that would not have freed the lock; on a
+    card with room, "the records cannot be opened", a folder, a disk or a card at fault. Both now name
+    the process that holds them, and what to do, in the device's language."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.2)
+    store = open_store(tiny_filesystem)
+    if leaving is not None:
+        filled(tiny_filesystem, leaving=leaving)
+    with holding_the_lock(store.records.path) as holder:
+        with pytest.raises(sqlite3.OperationalError) as refused, transaction(store.records.connection):
+            pass
+        problem = records_problem(store.records.path, refused.value)
+        said = records_unusable(problem)
+    store.records.close()
+    assert not isinstance(problem, DiskFull) and "sync worker" not in str(problem), problem
+    assert (said.message_key, said.values["pid"]) == ("health.writable.locked_by", holder.pid), said
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    assert check_sentence(said, language) == sentence("health.writable.locked_by", language, **named)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_screening_refused_by_another_programs_lock_is_said_as_that_lock(tmp_path, retina_rgb, monkeypatch, language):
+    """The screening's write, refused by a backup's lock, came out of the store as a bare ``RecordsError``
+    ("the screening was not recorded: ..."), its cause's kind lost: the nurse's app and ``screen`` said
+    "the records cannot be opened", a folder, a disk or a card at fault. The refusal keeps its kind."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.2)
+    store = open_store(tmp_path)
+    with holding_the_lock(store.records.path) as holder:
+        with pytest.raises(RecordsError) as refused:
+            record_one(store, small_photo(retina_rgb, 64))
+        said = records_unusable(refused.value)
+    store.records.close()
+    assert (said.message_key, said.values["pid"]) == ("health.writable.locked_by", holder.pid), said
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    assert check_sentence(said, language) == sentence("health.writable.locked_by", language, **named)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_command_is_told_at_once_who_holds_the_records_alone_on_a_disk_with_room(
+    tiny_filesystem, retina_rgb, retina_jpeg, language
+):
+    """A process holding the records alone (exclusive locking mode: a technician's ``sqlite3``, or the
+    sync worker not yet sharing them again) on a disk with room: a command, the nurse's app as it
+    started, waited the whole busy timeout (30 s) to open them, then said "the records cannot be
+    opened", a folder, a disk or a card at fault. It now says within a few seconds who holds them."""
+    config = in_language(write_config(tiny_filesystem, port=1), language)
+    store = open_store(tiny_filesystem)
+    record_one(store, small_photo(retina_rgb, 64))
+    store.records.close()
+    with holding_the_lock(tiny_filesystem / "records.sqlite3", alone=True) as holder:
+        started = time.monotonic()
+        screen = edgescreen("screen", str(retina_jpeg), config=config)
+        took = time.monotonic() - started
+    assert took < BUSY_TIMEOUT_S, f"the command took {took:.0f} s"  # on main: the busy timeout, and a start
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": f"{HELD_ALONE_WAIT_S:g}"}
+    assert screen.returncode == 5, screen.stderr
+    assert f"edgescreen: {sentence('health.writable.locked_by', language, **named)}" in screen.stderr, screen.stderr
 
 
 def test_a_worker_started_beside_a_long_write_on_a_nearly_full_disk_leaves_the_records_shared(
