@@ -23,7 +23,6 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.messages import CATALOGUE, message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
-from firmware_app.records.open_visits import visits_open_with
 from firmware_app.records.outbox import (
     CRASHES,
     ERASURES_REFUSED,
@@ -152,7 +151,7 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
             print(sentence("erase.at_station", language, held=len(at_the_station), photos=photos, command=command))
         if erasure.exported.count:
             print(exports_said("erase.exported", erasure.exported, language))
-        if visits_open_with(store, erasure.result_ids):  # the app, another process, learns it only later
+        if erasure.visits_open:  # the app, another process, learns it only at the visit's next screen
             print(message("erase.visit_open", language))
         return 0
 

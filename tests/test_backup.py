@@ -432,7 +432,7 @@ def test_a_visit_open_when_backed_up_is_listed_after_the_restore_as_unfinished_i
     call-back is kept (one too many is safe, one too few is not), said to come from the restored backup."""
     directory, config, _ = device
     store = open_store(directory)
-    visit_started(store, "mid-visit", ["R", "L"], "amina")
+    visit_started(store, "mid-visit", "MRN-BACKED-UP", ["R", "L"], "amina")
     right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-BACKED-UP", eye="R"))).result_id
     visit_recorded(store, "mid-visit", right)
     store.records.close()

@@ -15,6 +15,7 @@ import pytest
 
 from firmware_app.cli import main
 from firmware_app.messages import message, sentence
+from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.open_visits import visit_recorded, visit_started
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
@@ -29,6 +30,7 @@ from tests.records.kit import (
     record_one,
     sample_record,
     small_photo,
+    undo_visit_keys,
     write_config,
 )
 from tests.test_cli import edgescreen, json_lines
@@ -414,28 +416,57 @@ def test_erase_says_how_often_and_when_the_patients_photos_were_exported_decrypt
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_erase_says_when_a_visit_of_the_patient_is_open_on_the_apps_screens(tmp_path, retina_rgb, language):
-    """The app keeps each eye visit open in the records, with the results it recorded, until the nurse
-    finishes it (records/open_visits.py). ``edgescreen erase``, a process of its own, erased a patient
-    whose visit was open there without a word to whoever ran it, though the nurse learnt it only at
-    her next result. It now says so, in the device's language; not for a patient with no visit open."""
+    """The app keeps each visit open in the records, until the nurse finishes it (records/open_visits.py).
+    ``edgescreen erase``, a process of its own, erased a patient whose visit was open there without a word
+    to whoever ran it, though the nurse learnt it only at her next result. It now says so, in the device's
+    language, whether the visit recorded a result, none yet, or is a skin visit (kept keyed to the patient,
+    ``ScreeningStore.visit_key``, which the erasure clears); not for a patient with no visit open."""
     config = in_language(write_config(tmp_path, port=1), language)
     store = open_store(tmp_path)
     photo = small_photo(retina_rgb)
     screened = {
         reference: record_one(store, photo, sample_record(ScreeningContext(patient_ref=reference, eye="R")))
-        for reference in ("MRN-6", "MRN-7", "MRN-8")
+        for reference in ("MRN-6", "MRN-7", "MRN-8", "MRN-9", "MRN-10")
     }
     for reference in ("MRN-6", "MRN-7"):  # each visit open with its right eye recorded
-        visit_started(store, f"visit-{reference}", ("R", "L"), "Amina")
+        visit_started(store, f"visit-{reference}", reference, ("R", "L"), "Amina")
         visit_recorded(store, f"visit-{reference}", screened[reference].result_id)
+    visit_started(store, "visit-MRN-9", "MRN-9", ("R", "L"), "Amina")  # back for another visit, no eye yet
+    visit_started(store, "visit-MRN-10", "MRN-10", (), "Amina")  # a lesion to photograph
     store.records.close()
     said = message("erase.visit_open", language)
-    erased = edgescreen("erase", "--patient", "MRN-6", config=config)
-    assert erased.returncode == 0, erased.stderr
-    assert erased.stdout.splitlines()[-1] == said
+    for reference in ("MRN-6", "MRN-9", "MRN-10"):
+        erased = edgescreen("erase", "--patient", reference, config=config)
+        assert erased.returncode == 0, erased.stderr
+        assert erased.stdout.splitlines()[-1] == said, reference
     alone = edgescreen("erase", "--patient", "MRN-8", config=config)
     assert alone.returncode == 0, alone.stderr
     assert said not in alone.stdout
+    with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # nothing keyed to an erased patient is left
+        keys = db.execute("SELECT visit_id FROM open_visit WHERE patient_key IS NOT NULL ORDER BY visit_id")
+        assert keys.fetchall() == [("visit-MRN-7",)]
+
+
+def test_a_visit_open_as_the_records_were_upgraded_is_said_open_by_its_result(tmp_path, retina_rgb):
+    """Records of the release before keep no patient of a visit (``open_visit`` without ``patient_key``):
+    the migration keeps an open one as it was, its patient not known, and ``edgescreen erase`` still says
+    it is open by the result it recorded, as that release did."""
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    right = record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext("MRN-11", eye="R")))
+    db = store.records.connection
+    undo_visit_keys(db)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    opened = ("before", json.dumps(["R", "L"]), json.dumps([right.result_id]))
+    db.execute("INSERT INTO open_visit (visit_id, eyes, results) VALUES (?, ?, ?)", opened)
+    store.records.close()
+    store = open_store(tmp_path)
+    kept = store.records.connection.execute("SELECT visit_id, patient_key FROM open_visit").fetchall()
+    assert [tuple(row) for row in kept] == [("before", None)]
+    store.records.close()
+    erased = edgescreen("erase", "--patient", "MRN-11", config=config)
+    assert erased.returncode == 0, erased.stderr
+    assert erased.stdout.splitlines()[-1] == message("erase.visit_open", "en")
 
 
 def test_erase_shows_close_references_for_the_technician_to_check_and_erases_none_of_them(tmp_path, retina_rgb):

@@ -38,6 +38,7 @@ from tests.records.kit import (
     open_store,
     undo_queued_boot,
     undo_received_boottime,
+    undo_visit_keys,
     write_config,
 )
 
@@ -332,7 +333,8 @@ def test_a_lock_from_before_the_network_was_counted_apart_holds_everywhere_after
     until = _lock(operators)
     for _ in range(MAX_WRONG_PINS - 1):
         operators.sign_in("Bo", "0000")
-    undo_received_boottime(records.connection)  # the migrations after it
+    undo_visit_keys(records.connection)  # the migrations after it
+    undo_received_boottime(records.connection)
     drop_photo_keys(records.connection)
     undo_queued_boot(records.connection)
     records.connection.execute("DROP TABLE open_visit")
@@ -340,7 +342,7 @@ def test_a_lock_from_before_the_network_was_counted_apart_holds_everywhere_after
     records.connection.execute("DROP TABLE erasure_outbox")
     for column in ("remote_failed_pins", "remote_locked_until"):
         records.connection.execute(f"ALTER TABLE operator DROP COLUMN {column}")
-    records.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 7}")
+    records.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 8}")
     records.close()
 
     upgraded = Records(tmp_path / "records.sqlite3", tmp_path / "records.key", clock=clock)

@@ -290,6 +290,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # device that never has a time server purges its photos too. NULL for the verdicts received before:
     # aged by their dates as before.
     ("ALTER TABLE review ADD COLUMN received_boottime REAL",),
+    # Whom each visit in progress is of, as a keyed digest of its patient reference (``ScreeningStore.
+    # visit_key``: no one without the records key can tell from it whether a visit is of a reference they
+    # hold), and the skin visits kept too, with no eye: ``edgescreen erase``, a process of its own, knew of
+    # a visit of the patient open on the app's screens only by a result it had recorded, so neither a skin
+    # visit nor one before its first photo was said to whoever erased, who must tell the nurse. The
+    # erasure clears it. NULL for the visits opened before: known by their results, as they were.
+    ("ALTER TABLE open_visit ADD COLUMN patient_key TEXT",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,11 +1,14 @@
-"""The fundus visits in progress, kept in the records while the app holds them in memory (web/visit.py).
+"""The visits in progress, kept in the records while the app holds them in memory (web/visit.py).
 
 A visit lives in the app's memory until the nurse finishes it. An app restart mid-visit (SIGTERM, a
 crash, an update) lost it, and with it the eye not photographed yet: Today never listed that eye, and
 nobody called the patient back. So each visit is kept here from its start until it is finished: the
-eyes expected and the results recorded, never the patient (the results' records name them, sealed,
-and erasure removes them). The app starting finds those its last run left open and records each as
-"Finish anyway" records a visit (``worklist.not_photographed_event``), marked not finished, so Today
+eyes expected (none for a skin visit) and the results recorded, and whom it is of only as a keyed
+digest of the reference (``ScreeningStore.visit_key``), which the patient's erasure finds and clears
+(the results' records name the patient, sealed, and erasure removes them): ``edgescreen erase``, a
+process of its own, tells whoever erases that a visit of the patient is open on the app's screens.
+The app starting finds those its last run left open and records each as "Finish anyway" records a
+visit (``worklist.not_photographed_event``), marked not finished, so Today
 lists its eyes not photographed to call back (none once the patient is erased: its results are gone).
 A session that drops its visit unfinished (a sign-out, another operator at the locked screen, or
 forgotten after 12 h idle) closes it so at once, not at the next start.
@@ -22,13 +25,15 @@ from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.records.worklist import NOT_FINISHED, VISIT_EVENT, not_photographed_event
 
 
-def visit_started(store: ScreeningStore, visit_id: str, eyes: Sequence[str], operator: str | None) -> None:
-    """Keep a visit from its start, with the eyes it is to photograph (none: nothing to call back for)."""
-    if not eyes:
-        return
+def visit_started(
+    store: ScreeningStore, visit_id: str, reference: str, eyes: Sequence[str], operator: str | None
+) -> None:
+    """Keep a visit from its start: whom it is of (``reference``, keyed: ``ScreeningStore.visit_key``)
+    and the eyes it is to photograph (none, a skin visit: nothing to call back for)."""
     with transaction(store.records.connection) as db:
         db.execute(
-            "INSERT INTO open_visit (visit_id, eyes, operator) VALUES (?, ?, ?)", (visit_id, json.dumps(eyes), operator)
+            "INSERT INTO open_visit (visit_id, eyes, operator, patient_key) VALUES (?, ?, ?, ?)",
+            (visit_id, json.dumps(eyes), operator, store.visit_key(reference)),
         )
 
 
@@ -50,22 +55,6 @@ def visit_finished(store: ScreeningStore, visit_id: str, event: dict[str, object
         if event:
             append_event(db, VISIT_EVENT, event, records.clock())
         db.execute("DELETE FROM open_visit WHERE visit_id = ?", (visit_id,))
-
-
-def visits_open_with(store: ScreeningStore, result_ids: Sequence[str]) -> int:
-    """How many visits still open in the app recorded one of these results: once a patient is erased
-    by another process (``edgescreen erase``), their visits on the app's screens, which the app closes
-    as it next records or shows their results (web/pages_capture.py). A visit that recorded nothing yet
-    names none of them here, nor does a skin visit (kept nowhere here): neither is counted."""
-    if not result_ids:
-        return 0
-    marks = ",".join("?" * len(result_ids))
-    counted = store.records.connection.execute(
-        "SELECT count(DISTINCT visit_id) FROM open_visit, json_each(open_visit.results) AS recorded "
-        f"WHERE recorded.value IN ({marks})",
-        list(result_ids),
-    )
-    return counted.fetchone()[0]
 
 
 def close_visit_not_finished(records: Records, visit_id: str, action: str = NOT_FINISHED) -> None:

@@ -224,8 +224,7 @@ class Erasure:
     images: int
     unsent_withdrawn: int
     unsent_in_flight: int = 0
-    # The results erased, by their random ids as the audit names them: what else names them is the
-    # caller's to look up (a visit the app holds open, ``open_visits.visits_open_with``).
+    # The results erased, by their random ids as the audit names them.
     result_ids: tuple[str, ...] = ()
     # The results whose photo the review station holds (shared, [sync] share_images).
     shared_photos: tuple[str, ...] = ()
@@ -245,6 +244,9 @@ class Erasure:
     unreadable_references: tuple[str, ...] = ()
     # The decrypted copies made of the erased results, which the erasure does not reach (``audit.exports``).
     exported: Exports = NO_EXPORTS
+    # The patient's visits open on the app's screens (records/open_visits.py): the app, another process,
+    # closes each only at its next screen, so whoever erased is to tell the nurse now.
+    visits_open: int = 0
 
 
 def _reference_key(text: str) -> str:
@@ -1029,7 +1031,8 @@ class ScreeningStore:
         return PatientSearch(tuple(result_ids), dict(sorted(close.items())), tuple(unreadable))
 
     def erase_patient(self, reference: str) -> Erasure:
-        """Remove every screening, image, review and queued payload of one patient (right to erasure).
+        """Remove every screening, image, review and queued payload of one patient (right to erasure),
+        and the key of each of their visits open on the app's screens, counted (``_visits_open_of``).
 
         The patient reference is only stored sealed, so each one is opened and compared; the audit
         event counts what went and names the random result ids, never the reference.
@@ -1039,9 +1042,35 @@ class ScreeningStore:
             erasure = self._erase(list(search.result_ids), ask_the_station=True)
             self._in_the_ledger(erasure, by_the_station=False)
             exported = exports(self._db, search.result_ids)
-            erasure = replace(erasure, close=search.close, unreadable_references=search.unreadable, exported=exported)
+            visits = self._visits_open_of(reference, search.result_ids) if search.result_ids else 0
+            erasure = replace(
+                erasure,
+                close=search.close,
+                unreadable_references=search.unreadable,
+                exported=exported,
+                visits_open=visits,
+            )
             witnessed = current(self._db)
         return self._erased(erasure, witnessed)
+
+    def visit_key(self, reference: str) -> str:
+        """Whom a visit in progress is of, as the records keep it (``open_visit.patient_key``): the
+        reference as erasure compares two (``_reference_key``), keyed with the records key
+        (``Sealer.digest``), which tells no one without the key whether a visit is of a reference they hold."""
+        return self.records.sealer.digest(_reference_key(reference).encode(), "visit")
+
+    def _visits_open_of(self, reference: str, result_ids: Sequence[str]) -> int:
+        """How many visits open on the app's screens are of the patient erased, in the erasure's
+        transaction: by their key (``visit_key``, cleared: nothing keyed to the reference stays), or, for
+        one opened before the records kept it, by a result it recorded. A visit of any kind, a skin visit
+        or one before its first photo too: the app closes each at its next screen, by the patient's results
+        it knows of (``ScreeningContext.beside``)."""
+        marks = ",".join("?" * len(result_ids))
+        return self._db.execute(
+            "UPDATE open_visit SET patient_key = NULL WHERE patient_key = ? OR EXISTS "
+            f"(SELECT 1 FROM json_each(open_visit.results) AS recorded WHERE recorded.value IN ({marks}))",
+            [self.visit_key(reference), *result_ids],
+        ).rowcount
 
     def erase_erased_at_the_station(self, result_ids: Sequence[str]) -> Erasure:
         """Remove the named results this device still holds, which the review station erased (its signed

@@ -580,13 +580,13 @@ def routes(
             return await visit_open(request, session, 409)
         visit = Visit(reference, modality, site) if modality == "dermoscopy" else Visit(reference, modality, eyes=eyes)
         session.visit = visit
-        # Kept in the records too (its eyes, never the patient): a restart before it is finished
-        # lists the eyes it left on Today, to call back.
+        # Kept in the records too (its eyes, and its patient keyed): a restart before it is finished lists
+        # the eyes it left on Today, to call back, and ``edgescreen erase`` of the patient says it is open.
         eyes_kept = visit.eyes_not_photographed
 
         def opened() -> tuple[str, ...]:
             held = device.store.search_patient(reference).result_ids  # first: a search refused keeps no visit
-            visit_started(device.store, visit.id, eyes_kept, session.operator)
+            visit_started(device.store, visit.id, reference, eyes_kept, session.operator)
             return held
 
         try:

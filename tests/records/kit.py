@@ -87,16 +87,22 @@ def read_held(path: Path) -> Iterator[threading.Event]:
         reader.join(60)
 
 
-# The schema before the migration that backfilled ``last_backup`` (the eleven after it added the
+# The schema before the migration that backfilled ``last_backup`` (the twelve after it added the
 # verdicts' clock and boot, the unsent rows' index by queued_at, the table of results dropped
 # unsent, the operators' count of wrong PINs from the network, the station's erasure requests, the
 # index of the erasures' audit events, the visits in progress, the unsent rows' boot and boot
-# clock, the screenings' photo keys, then the verdicts' boot clock: ``back_to`` undoes them).
-BEFORE_LAST_BACKUP = SCHEMA_VERSION - 11
+# clock, the screenings' photo keys, the verdicts' boot clock, then the visits' patient keys:
+# ``back_to`` undoes them).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 12
+
+
+def undo_visit_keys(db: sqlite3.Connection) -> None:
+    """Undo the last migration, the keyed patient of each visit in progress (``ScreeningStore.visit_key``)."""
+    db.execute("ALTER TABLE open_visit DROP COLUMN patient_key")
 
 
 def undo_received_boottime(db: sqlite3.Connection) -> None:
-    """Undo the last migration, the boot's clock as each verdict arrived (``records.store.ANSWERED``)."""
+    """Undo a late migration, the boot's clock as each verdict arrived (``records.store.ANSWERED``)."""
     db.execute("ALTER TABLE review DROP COLUMN received_boottime")
 
 
@@ -119,6 +125,7 @@ def back_to(db: sqlite3.Connection, version: int) -> None:
     wrong PINs from the network, the station's erasure requests, the erasures' audit index, the
     visits in progress, the unsent rows' boot and boot clock, the screenings' photo keys and the
     verdicts' boot clock, the latest migrations, go (a test of an earlier one undoes its own columns)."""
+    undo_visit_keys(db)
     undo_received_boottime(db)
     drop_photo_keys(db)
     undo_queued_boot(db)

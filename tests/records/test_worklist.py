@@ -609,12 +609,12 @@ def test_a_visit_lost_to_a_restart_lists_the_eyes_it_left_to_call_back_and_keeps
     opening the record of the eye it photographed; a visit finished, or all photographed, is not."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     store = open_store(tmp_path)
-    visit_started(store, "lost", ["R", "L"], "amina")
+    visit_started(store, "lost", "MRN-LOST-1", ["R", "L"], "amina")
     right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-LOST-1", eye="R"))).result_id
     visit_recorded(store, "lost", right)
-    visit_started(store, "finished", ["L"], "amina")
+    visit_started(store, "finished", "MRN-FINISHED", ["L"], "amina")
     visit_finished(store, "finished", None)
-    visit_started(store, "all-done", ["L"], "amina")
+    visit_started(store, "all-done", "MRN-DONE-2", ["L"], "amina")
     left = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-DONE-2", eye="L"))).result_id
     visit_recorded(store, "all-done", left)
     kept = store.records.connection.execute("SELECT * FROM open_visit").fetchall()
@@ -639,10 +639,10 @@ def test_a_visit_dropped_unfinished_lists_its_eye_at_once_and_leaves_the_others_
     then. Closed at once as a lost visit is, it is listed now, and the other visits stay open."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     store = open_store(tmp_path)
-    visit_started(store, "dropped", ["R", "L"], "amina")
+    visit_started(store, "dropped", "MRN-DROP-1", ["R", "L"], "amina")
     right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-DROP-1", eye="R"))).result_id
     visit_recorded(store, "dropped", right)
-    visit_started(store, "other", ["L"], "amina")
+    visit_started(store, "other", "MRN-OTHER", ["L"], "amina")
     close_visit_not_finished(store.records, "dropped")
     lost = [entry for entry in worklist(store.records, today) if entry.outcome == NOT_PHOTOGRAPHED]
     assert [(entry.eye, entry.result_id, entry.triage) for entry in lost] == [("L", right, "visit_not_finished")]
@@ -658,8 +658,8 @@ def test_a_visit_lost_before_any_photo_lists_no_row_that_opens_nobody(tmp_path) 
     call. It is not listed; the audit log keeps it, and a visit with a photo still lists its eye."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     store = open_store(tmp_path)
-    visit_started(store, "before-any-photo", ["R", "L"], "amina")
-    visit_started(store, "one-photo", ["R", "L"], "amina")
+    visit_started(store, "before-any-photo", "MRN-NO-PHOTO", ["R", "L"], "amina")
+    visit_started(store, "one-photo", "MRN-ONE-PHOTO", ["R", "L"], "amina")
     right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-ONE-PHOTO", eye="R"))).result_id
     visit_recorded(store, "one-photo", right)
     assert close_lost_visits(store.records) == 2
@@ -676,14 +676,14 @@ def test_a_lost_visit_is_said_listed_only_when_today_lists_its_eye_since_it_was_
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     store = open_store(tmp_path)
     started = store.records.clock()
-    visit_started(store, "before-any-photo", ["R", "L"], "amina")
+    visit_started(store, "before-any-photo", "MRN-NO-PHOTO", ["R", "L"], "amina")
     close_visit_not_finished(store.records, "before-any-photo")
     right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-FINISHED", eye="R"))).result_id
-    visit_started(store, "finished", ["R", "L"], "amina")
+    visit_started(store, "finished", "MRN-FINISHED", ["R", "L"], "amina")
     visit_recorded(store, "finished", right)
     visit_finished(store, "finished", not_photographed_event(["L"], "amina", results=[right]))
     assert not lost_visit_listed(store.records, today, started)
-    visit_started(store, "one-photo", ["R", "L"], "amina")
+    visit_started(store, "one-photo", "MRN-LOST", ["R", "L"], "amina")
     left = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-LOST", eye="L"))).result_id
     visit_recorded(store, "one-photo", left)
     close_visit_not_finished(store.records, "one-photo")

@@ -376,7 +376,13 @@ def cannot_photograph(page) -> None:
 
 def first_eye_screened(page, app: RunningApp, reference: str, eyes: tuple[str, ...] = ("R", "L")) -> None:
     """A new fundus patient, the first eye photographed and used: its result on screen."""
-    new_patient(page, app, reference, eyes=eyes)
+    first_photo_used(page, app, reference, eyes=eyes)
+
+
+def first_photo_used(page, app: RunningApp, reference: str, **visit: Any) -> None:
+    """A new patient (``visit``: the modality, body site or eyes ``new_patient`` takes), the first eye or
+    lesion photographed and used: its result on screen."""
+    new_patient(page, app, reference, **visit)
     page.wait_for_url("**/capture")
     shoot(page)
     page.locator("[data-test=use]").click()

@@ -11,13 +11,16 @@ import sqlite3
 
 import pytest
 
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.records.worklist import VISIT_EVENT
+from tests.records.kit import in_language
 from tests.test_cli import edgescreen
 from tests.web.conftest import (
     AUDIT,
+    DERMOSCOPY_SAMPLE,
     RunningApp,
     first_eye_screened,
+    first_photo_used,
     new_patient,
     recorded,
     shoot,
@@ -211,3 +214,41 @@ def test_the_result_and_handout_of_a_patient_erased_mid_visit_show_none_of_it(pa
     answer = page.goto(f"{app.url}/{screen}")
     assert page.locator(".triage, [data-test=handout], [data-test=patient-outcome]").count() == 0
     told_and_closed(page, app, language, answer.status, f"patient-erased-{screen}", "records.patient_erased_shown")
+
+
+def a_lesion_screened(page, app: RunningApp, reference: str) -> None:
+    """A skin visit of ``reference``: one lesion photographed, used and finished."""
+    app.show(DERMOSCOPY_SAMPLE)
+    first_photo_used(page, app, reference, modality="dermoscopy", body_site="trunk")
+    page.locator("[data-test=finish]").click()
+    page.wait_for_url("**/patient")
+
+
+@pytest.mark.parametrize(("open_visit", "language"), [("dermoscopy", "en"), ("fundus", "fr"), ("dermoscopy", "fr")])
+def test_erase_says_a_skin_visit_or_one_with_nothing_recorded_yet_is_open_on_the_apps_screens(
+    page, app, open_visit, language
+):
+    """A patient with an eye screened and a lesion screened, back for another visit left open on the camera
+    before any photo: ``edgescreen erase`` said that a visit of the patient was open on the app's screens
+    only for an eye visit that had recorded a result (the records kept no patient for a visit, and none
+    at all of a skin visit), so whoever erased was not told to warn the nurse, whose screen still shows
+    the patient. It says so for these too, in the device's language, after what it erased counted; and
+    the visit is closed at its next screen, as for any other."""
+    sign_in(page, app)
+    screen_one_eye(page, app, "K-20")
+    a_lesion_screened(page, app, "K-20")
+    new_patient(page, app, "K-20", open_visit, "upper_limb" if open_visit == "dermoscopy" else None)
+    page.wait_for_url("**/capture")
+    in_language(app.directory / "config.toml", language)  # the command's, read as it starts
+    said = erased_on_the_command_line(app, "K-20").splitlines()
+    done = {
+        "screenings": sentence("count.screenings", language, count=2),
+        "photos": sentence("count.photos", language, count=2),
+        "withdrawn": sentence("count.withdrawn", language, count=2),
+        "in_flight": "",
+    }
+    assert said == [sentence("erase.done", language, **done), message("erase.visit_open", language)]
+    answer = page.reload(wait_until="domcontentloaded")
+    assert page.locator("[data-test=shutter]").count() == 0
+    name = f"patient-erased-{open_visit}-visit-open-command-{language}"
+    told_and_closed(page, app, "en", answer.status, name, "records.patient_erased_shown")
