@@ -8,6 +8,7 @@ name, none, or an empty file on disk.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import threading
 from pathlib import Path
@@ -31,13 +32,24 @@ def rename_without_replacing(source: Path, target: Path) -> None:
     """Rename ``source`` to ``target``; a ``FileExistsError`` for a ``target`` that is there, a link
     included, and both left as they are. The kernel checks in the rename itself (renameat2's
     RENAME_NOREPLACE): a check before ``os.rename`` let a file made at ``target`` in between (a second
-    backup to the same name, a technician's copy) be replaced, silently. Not ``os.link`` then unlink:
-    the FAT file systems of USB drives, where backups and exports go, have no links, and every file
-    system Linux itself mounts (vfat and exfat too) takes the flag; one that does not (NFS, some
-    FUSE ones) says EINVAL, which refuses the rename rather than risk the file there."""
-    if libc().renameat2(AT_FDCWD, os.fsencode(source), AT_FDCWD, os.fsencode(target), RENAME_NOREPLACE):
-        number = ctypes.get_errno()
+    backup to the same name, a technician's copy) be replaced, silently. Every file system Linux itself
+    mounts takes the flag, the FAT and exFAT of USB drives, where backups and exports go, included; one
+    that does not (NFS, FUSE ones such as ntfs-3g, the usual NTFS driver for a stick) says EINVAL, and
+    the name is then linked (``_link_without_replacing``), which those have."""
+    if libc().renameat2(AT_FDCWD, os.fsencode(source), AT_FDCWD, os.fsencode(target), RENAME_NOREPLACE) == 0:
+        return
+    number = ctypes.get_errno()
+    if number != errno.EINVAL:
         raise OSError(number, os.strerror(number), str(source), None, str(target))
+    _link_without_replacing(source, target)
+
+
+def _link_without_replacing(source: Path, target: Path) -> None:
+    """``rename_without_replacing`` on a file system without renameat2's flag: ``target`` linked to
+    ``source``, which the kernel refuses (``FileExistsError``) when ``target`` is there, then ``source``
+    unlinked. Not the first choice: FAT has no links, and a power cut between the two leaves both names."""
+    os.link(source, target)
+    os.unlink(source)
 
 
 def replace_durably(path: Path, data: bytes) -> None:

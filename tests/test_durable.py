@@ -6,7 +6,7 @@ import errno
 
 import pytest
 
-from firmware_app.durable import create_durably, replace_durably
+from firmware_app.durable import _link_without_replacing, create_durably, rename_without_replacing, replace_durably
 from tests.conftest import filled
 
 
@@ -21,3 +21,19 @@ def test_a_file_larger_than_the_room_left_is_refused_never_put_in_place_cut_shor
         write(tiny_filesystem / "erasures.txt", bytes(range(256)) * 64)  # 16 KiB
     assert raised.value.errno == errno.ENOSPC
     assert sorted(path.name for path in tiny_filesystem.iterdir()) == ["filler"]
+
+
+@pytest.mark.parametrize("rename", [rename_without_replacing, _link_without_replacing])
+def test_a_name_taken_is_never_replaced_and_a_free_one_is_renamed_to(tmp_path, rename):
+    """Both ways of renaming without replacing (renameat2's flag, and the link where a file system has
+    no such flag): onto a name taken, ``FileExistsError`` and both files as they were; onto a free one,
+    the file moved, its old name gone."""
+    source, taken, free = tmp_path / "copy.partial", tmp_path / "taken", tmp_path / "free"
+    source.write_bytes(b"new backup")
+    taken.write_bytes(b"the only backup")
+    with pytest.raises(FileExistsError):
+        rename(source, taken)
+    assert (source.read_bytes(), taken.read_bytes()) == (b"new backup", b"the only backup")
+    rename(source, free)
+    assert free.read_bytes() == b"new backup"
+    assert not source.exists()
