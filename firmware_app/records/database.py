@@ -275,6 +275,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # device that never has a time server purges its photos too. NULL for the verdicts received before:
     # aged by their dates as before.
     ("ALTER TABLE review ADD COLUMN received_boottime REAL",),
+    # The photos a release before ``uploads.ERASED_AT_THE_STATION`` set aside on the station's 410 as any
+    # refusal ("the station refused it (410)"), their sealed bytes kept: their results were erased at
+    # the station at the patient's request. Counted as refused, owed to the station, they refused a
+    # wipe, and ``sync retry-photos`` queued them again for the same answer. Set aside for good, their
+    # sealed bytes dropped, as the uploader sets such a photo aside now (``erased_at_the_station``).
+    (
+        "UPDATE image_upload SET refused = 'erased at the station (410)', sealed = NULL "
+        "WHERE refused = 'the station refused it (410)' AND uploaded_at IS NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

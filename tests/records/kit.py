@@ -87,12 +87,13 @@ def read_held(path: Path) -> Iterator[threading.Event]:
         reader.join(60)
 
 
-# The schema before the migration that backfilled ``last_backup`` (the eleven after it added the
+# The schema before the migration that backfilled ``last_backup`` (the twelve after it added the
 # verdicts' clock and boot, the unsent rows' index by queued_at, the table of results dropped
 # unsent, the operators' count of wrong PINs from the network, the station's erasure requests, the
 # index of the erasures' audit events, the visits in progress, the unsent rows' boot and boot
-# clock, the screenings' photo keys, then the verdicts' boot clock: ``back_to`` undoes them).
-BEFORE_LAST_BACKUP = SCHEMA_VERSION - 11
+# clock, the screenings' photo keys, then the verdicts' boot clock: ``back_to`` undoes them; the
+# last, which sets aside the photos an older release refused on a 410, changes no schema).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 12
 
 
 def undo_received_boottime(db: sqlite3.Connection) -> None:
