@@ -130,7 +130,10 @@ def _check_json(check: Check, language: str) -> dict[str, Any]:
         "name": check.name,
         "level": check.level.value,
         "message": check_sentence(check, language),
-        "values": {key: value if isinstance(value, int | float) else str(value) for key, value in check.values.items()},
+        # Numbers and counts by name (photos set aside by reason) as they are; the rest as text.
+        "values": {
+            key: value if isinstance(value, int | float | dict) else str(value) for key, value in check.values.items()
+        },
     }
 
 

@@ -957,12 +957,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "sync.field.crashes": {"en": "crashes", "fr": "arrêts anormaux"},
     "sync.field.last_crash": {"en": "last crash", "fr": "dernier arrêt anormal"},
     "sync.field.photos_waiting": {"en": "photos waiting", "fr": "photos en attente"},
+    "sync.field.photos_oldest_waiting_age_s": {
+        "en": "oldest photo waiting age s",
+        "fr": "âge de la plus ancienne photo en attente (s)",
+    },
+    "sync.field.photos_undated_waiting": {"en": "photos waiting undated", "fr": "photos en attente sans date sûre"},
     "sync.field.photos_uploaded": {"en": "photos uploaded", "fr": "photos envoyées"},
     "sync.field.photos_refused": {"en": "photos refused", "fr": "photos refusées"},
     "sync.field.photos_erased_at_the_station": {
         "en": "photos erased at the station",
         "fr": "photos effacées à la station",
     },
+    "sync.field.photos_set_aside": {"en": "photos set aside", "fr": "photos mises de côté"},
     "sync.field.last_failure": {"en": "last failure", "fr": "dernier échec"},
     "sync.field.what_to_do": {"en": "what to do", "fr": "que faire"},
     # The sync worker's state as ``sync status`` says it ("sync.state.<state>", ``Outbox.set_connection``'s
@@ -3077,6 +3083,86 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "dit pourquoi. Une fois les dossiers de nouveau inscriptibles, elles en sortent au prochain dépistage ou "
         "à la prochaine suppression, ou quand ce contrôle est relancé.",
     },
+    # doctor's photos shared with the review station (``check_photos``, ``records_cli.photo_status``).
+    # {wait}: how long the oldest waiting photo has (``wording.duration``); {uploaded}: those at the station.
+    "health.photos.none": {
+        "en": "Photos waiting for the review station: none (at the station: {uploaded}).",
+        "fr": "Photos en attente pour le poste de relecture : aucune (au poste : {uploaded}).",
+    },
+    "health.photos.green": {
+        "en": "Photos waiting for the review station: {count}, the oldest for {wait} (at the station: {uploaded}).",
+        "fr": "Photos en attente pour le poste de relecture : {count}, la plus ancienne depuis {wait} (au poste : "
+        "{uploaded}).",
+    },
+    "health.photos.amber": {
+        "en": "Photos waiting for the review station: {count}, the oldest for {wait}. A photo leaves once its result "
+        "has reached the site server and the station takes it: check the network and [sync] station_url; the sync "
+        "service's log says what the station answered (sync.upload_later, sync.upload_failed).",
+        "fr": "Photos en attente pour le poste de relecture : {count}, la plus ancienne depuis {wait}. Une photo part "
+        "une fois son résultat parvenu au serveur du site et acceptée par le poste : vérifiez le réseau et [sync] "
+        "station_url ; le journal du service de synchronisation dit ce que le poste a répondu (sync.upload_later, "
+        "sync.upload_failed).",
+    },
+    # Undated: queued with their results before the last restart on a clock not synchronised (QUEUED_AGE).
+    "health.photos.undated": {
+        "en": "Photos waiting for the review station: {count}, some queued before the last restart or update, on a "
+        "clock that was not set: how long they have waited cannot be told. Check the network and [sync] "
+        "station_url.",
+        "fr": "Photos en attente pour le poste de relecture : {count}, dont certaines mises en attente avant le "
+        "dernier redémarrage ou la dernière mise à jour, sur une horloge non réglée : impossible de savoir depuis "
+        "quand elles attendent. Vérifiez le réseau et [sync] station_url.",
+    },
+    # {reasons}: each reason (photos.reason.*) with its count (``wording.photo_reasons``).
+    "health.photos_refused.amber.one": {
+        "en": "{count} photo set aside, not sent to the review station: {reasons}. Mend the cause, then run "
+        "edgescreen sync retry-photos (a photo whose result the station erased is never sent again).",
+        "fr": "{count} photo mise de côté, non envoyée au poste de relecture : {reasons}. Corrigez la cause, puis "
+        "lancez edgescreen sync retry-photos (une photo dont le poste a effacé le résultat n'est jamais renvoyée).",
+    },
+    "health.photos_refused.amber.other": {
+        "en": "{count} photos set aside, not sent to the review station: {reasons}. Mend the cause, then run "
+        "edgescreen sync retry-photos (a photo whose result the station erased is never sent again).",
+        "fr": "{count} photos mises de côté, non envoyées au poste de relecture : {reasons}. Corrigez la cause, "
+        "puis lancez edgescreen sync retry-photos (une photo dont le poste a effacé le résultat n'est jamais "
+        "renvoyée).",
+    },
+    "health.photos_refused.green.one": {
+        "en": "{count} photo never to be sent: the review station erased its result at the patient's request.",
+        "fr": "{count} photo jamais envoyée : le poste de relecture a effacé son résultat à la demande du patient.",
+    },
+    "health.photos_refused.green.other": {
+        "en": "{count} photos never to be sent: the review station erased their results at the patients' request.",
+        "fr": "{count} photos jamais envoyées : le poste de relecture a effacé leurs résultats à la demande des "
+        "patients.",
+    },
+    # Why the uploader set a photo aside (records/uploads.py), by the station's answer (review_station/uploads.py).
+    "photos.reason.erased": {
+        "en": "result erased at the station at the patient's request (410)",
+        "fr": "résultat effacé au poste à la demande du patient (410)",
+    },
+    "photos.reason.altered": {
+        "en": "sealed photo altered on this device (its digest differs)",
+        "fr": "photo chiffrée modifiée sur cet appareil (son empreinte diffère)",
+    },
+    "photos.reason.400": {
+        "en": "refused as cut short or altered on the way (400)",
+        "fr": "refusée comme tronquée ou modifiée en route (400)",
+    },
+    "photos.reason.403": {
+        "en": "refused as another device's result (403, check the device certificate)",
+        "fr": "refusée comme résultat d'un autre appareil (403, vérifiez le certificat de l'appareil)",
+    },
+    "photos.reason.413": {
+        "en": "too large for the station (413, raise its [uploads] max_upload_mb)",
+        "fr": "trop grande pour le poste (413, augmentez son [uploads] max_upload_mb)",
+    },
+    "photos.reason.422": {
+        "en": "refused as its result announced no photo (422)",
+        "fr": "refusée car son résultat n'annonçait aucune photo (422)",
+    },
+    "photos.reason.status": {"en": "refused by the station ({status})", "fr": "refusée par le poste ({status})"},
+    # A reason (photos.reason.*) and how many photos were set aside for it (``wording.photo_reasons``).
+    "photos.reason.counted": {"en": "{reason}: {count}", "fr": "{reason} : {count}"},
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {
         "en": "No records yet: the key {path} is made at first start. Back it up then.",

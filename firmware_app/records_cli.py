@@ -34,14 +34,14 @@ from firmware_app.records.outbox import (
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
 from firmware_app.records.screening import refuse_control
 from firmware_app.records.sealing import SealBroken
-from firmware_app.records.store import Records, ScreeningStore, unsent_ages
+from firmware_app.records.store import Records, ScreeningStore, unsent_ages, waiting_photo_ages
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.service.notify import sd_notify
 from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
 from firmware_app.typed_argument import Refused
-from firmware_app.wording import exports_said, failure_remedy, readable_date
+from firmware_app.wording import exports_said, failure_remedy, photo_reasons, readable_date
 
 if TYPE_CHECKING:
     from firmware_app.sync.worker import SyncWorker
@@ -312,13 +312,32 @@ def _last_crash(state: dict[str, str]) -> str | None:
     return f"{state['last_crash']}: {state.get('last_crash_detail') or 'no reason recorded'}"
 
 
+def photo_status(records: Records) -> dict[str, Any]:
+    """The photos shared with the review station ([sync] share_images), as ``sync status`` and
+    ``doctor`` count them: still to be sent, and for how long the oldest of those that have an age has
+    waited (``waiting_photo_ages``: its result's), at the station, refused, never to be sent as the
+    station erased their results at the patient's request (its 410), and why each set aside was."""
+    photos, ages = UploadQueue(records).backlog(), waiting_photo_ages(records)
+    return {
+        # One of a result withheld or dropped is never sent: its result's count says so.
+        "photos_waiting": photos.to_send,
+        "photos_oldest_waiting_age_s": None if ages.oldest is None else round(ages.oldest.total_seconds()),
+        # Queued before this boot on a clock not synchronised: how long they have waited cannot be told.
+        "photos_undated_waiting": ages.undated,
+        "photos_uploaded": photos.uploaded,
+        "photos_refused": photos.refused,
+        "photos_erased_at_the_station": photos.erased_at_the_station,
+        # The uploader's reason (``records.uploads``) -> how many: ``wording.photo_reasons`` says them.
+        "photos_set_aside": photos.set_aside,
+    }
+
+
 def sync_status(records: Records) -> dict[str, Any]:
     """The outbox and the worker as the records hold them, in English: the worker's state
     (``connection``) is what the readiness list and ``--json``'s scripts read; a person reads it
     said in the device's language (``worker_state``)."""
     outbox = Outbox(records)
     backlog, state = outbox.backlog(), outbox.state()
-    photos = UploadQueue(records).backlog()
     now = records.clock()  # the clock the results were queued by (a test's own)
     ages = unsent_ages(records)
     return {
@@ -346,13 +365,7 @@ def sync_status(records: Records) -> dict[str, Any]:
         "last_success": state.get("last_success"),
         "crashes": int(state.get(CRASHES, "0")),
         "last_crash": _last_crash(state),
-        # Photos shared with the review station ([sync] share_images): still to be sent, at the station,
-        # refused. One of a result withheld or dropped is never sent: its result's count says so.
-        "photos_waiting": photos.to_send,
-        "photos_uploaded": photos.uploaded,
-        "photos_refused": photos.refused,
-        # Never to be sent: the station erased their results at the patient's request (its 410).
-        "photos_erased_at_the_station": photos.erased_at_the_station,
+        **photo_status(records),
         # Why the worker's last connection failed (``sync.failure``), until one succeeds.
         "last_failure": state.get(LAST_FAILURE) or None,
     }
@@ -374,6 +387,7 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
         report = sync_status(store.records)
         if not args.json:  # a person reads it: its codes are the scripts'
             report["connection"] = worker_state(store.records, config.device.language)
+            report["photos_set_aside"] = photo_reasons(report["photos_set_aside"], config.device.language) or None
         if report["last_failure"]:  # the remedy, in the device's language: the technician reads it here
             report["what_to_do"] = failure_remedy(report["last_failure"], config.device.language)
         if args.json:

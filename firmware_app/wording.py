@@ -9,14 +9,16 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from firmware_app.bundles.manifest import SIGNED, UNSIGNED
 from firmware_app.capture.camera import CameraError
 from firmware_app.health.checks import Check
-from firmware_app.messages import CATALOGUE, message, plural_key, sentence
+from firmware_app.messages import CATALOGUE, message, plural_key, sentence, typeset
 from firmware_app.records.audit import Exports
+from firmware_app.records.uploads import ALTERED, ERASED_AT_THE_STATION, STATION_REFUSED
 
 
 def _local(moment: datetime | str) -> datetime:
@@ -113,11 +115,42 @@ def model_names(names: str, language: str) -> str:
     return _MODEL_STATE.sub(lambda found: f"({message(f'models.{found[1]}', language)})", names)
 
 
+# The station's status in a reason the uploader recorded with ``STATION_REFUSED``.
+_STATION_STATUS = re.compile(re.escape(STATION_REFUSED).replace(re.escape("{status}"), r"(\d+)"))
+
+
+def photo_reason(reason: str, language: str) -> str:
+    """Why the uploader set a photo aside (``records.uploads``'s reasons) in ``language``, by the station's
+    answer; a reason this version has no words for (another release's) as recorded."""
+    if reason == ERASED_AT_THE_STATION:
+        return message("photos.reason.erased", language)
+    if reason == ALTERED:
+        return message("photos.reason.altered", language)
+    status = _STATION_STATUS.fullmatch(reason)
+    if status is None:
+        return reason
+    key = f"photos.reason.{status[1]}"
+    return (
+        message(key, language)
+        if key in CATALOGUE
+        else message("photos.reason.status", language).format(status=status[1])
+    )
+
+
+def photo_reasons(set_aside: Mapping[str, int], language: str) -> str:
+    """Each reason photos were set aside for (``UploadBacklog.set_aside``) with how many, one after the
+    other as ``language`` sets them apart."""
+    counted = message("photos.reason.counted", language)
+    said = [counted.format(reason=photo_reason(reason, language), count=count) for reason, count in set_aside.items()]
+    return typeset(" ; " if language == "fr" else "; ", language).join(said)
+
+
 def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
     """A check's values as its sentence shows them in ``language``: its time in local time, free
     space in GB, an age in days as a person says it ("today"), the times of lost screenings, model
-    states in words, and what happened to a failed camera (``what``, ``CameraError.sentence``) without its technical
-    words (the values the checks give read right in English as they are)."""
+    states in words, a shared photo's wait and why photos were set aside, and what happened to a
+    failed camera (``what``, ``CameraError.sentence``) without its technical words (the values the
+    checks give read right in English as they are)."""
     shown = dict(values)
     if "at" in values:
         shown["now"] = readable_date(values["at"], language)
@@ -130,6 +163,10 @@ def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
         shown["free_gb"] = gigabytes(values["free_bytes"], language)
     if "models" in values:
         shown["models"] = model_names(values["models"], language)
+    if values.get("oldest_s") is not None:  # how long the oldest shared photo has waited (health.photos)
+        shown["wait"] = duration(values["oldest_s"] // 60, language)
+    if "set_aside" in values:  # why photos were set aside (health.photos_refused)
+        shown["reasons"] = photo_reasons(values["set_aside"], language)
     if isinstance(values.get("error"), CameraError):  # what happened to the camera; its own words are the log's
         shown["what"] = values["error"].sentence(language)
     return shown

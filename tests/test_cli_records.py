@@ -456,7 +456,7 @@ def test_a_visit_open_as_the_records_were_upgraded_is_said_open_by_its_result(tm
     right = record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext("MRN-11", eye="R")))
     db = store.records.connection
     undo_visit_keys(db)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 2}")  # and the data migration after it
     opened = ("before", json.dumps(["R", "L"]), json.dumps([right.result_id]))
     db.execute("INSERT INTO open_visit (visit_id, eyes, results) VALUES (?, ?, ?)", opened)
     store.records.close()

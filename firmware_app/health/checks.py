@@ -441,7 +441,7 @@ def check_backlog(
         return _check("backlog", Level.AMBER, "dropped", count=sync["dropped_unacknowledged"], waiting=count)
     if full:
         return _check("backlog", Level.AMBER, "dropping", count=count)
-    days = (sync["oldest_unsent_age_s"] or 0) // 86400
+    days = _days(sync["oldest_unsent_age_s"])
     if days >= BACKLOG_WARNING_DAYS:
         return _check("backlog", Level.AMBER, count=count, days=days)
     if sync["undated_unsent"]:  # of an earlier boot, on an unset clock: no age can be told, so never "fresh"
@@ -453,6 +453,43 @@ def check_backlog(
     if sync["erasures_withheld"]:  # never sent: the station keeps the results until its administrator acts
         return _check("backlog", Level.AMBER, "erasures_withheld", count=count, withheld=sync["erasures_withheld"])
     return _check("backlog", Level.GREEN, count=count)
+
+
+def _days(age_s: int | None) -> int:
+    """Whole days in an age in seconds; none told (``None``) counts as none."""
+    return (age_s or 0) // 86400
+
+
+def check_photos(photos: Mapping[str, Any]) -> list[Check]:
+    """The photos shared with the review station (``records_cli.photo_status``), for the technician: how
+    many wait and since when, and, when any was set aside, how many and why (``_photos_set_aside``).
+    Amber once the oldest has waited as long as the backlog's results turn amber after
+    (``BACKLOG_WARNING_DAYS``, ``check_backlog``), or for a time no clock can tell: only the uploader's
+    log said so. Never red: no screening waits on a photo."""
+    return [_photos_waiting(photos), *_photos_set_aside(photos)]
+
+
+def _photos_waiting(photos: Mapping[str, Any]) -> Check:
+    """How many photos wait and the oldest's wait, judged as ``check_backlog`` judges the results'."""
+    count, age_s = photos["photos_waiting"], photos["photos_oldest_waiting_age_s"]
+    if not count:
+        return _check("photos", Level.GREEN, "none", count=count, uploaded=photos["photos_uploaded"])
+    if _days(age_s) >= BACKLOG_WARNING_DAYS:
+        return _check("photos", Level.AMBER, count=count, oldest_s=age_s)
+    if photos["photos_undated_waiting"]:  # of an earlier boot, on an unset clock: never "fresh"
+        return _check("photos", Level.AMBER, "undated", count=count)
+    return _check("photos", Level.GREEN, count=count, oldest_s=age_s, uploaded=photos["photos_uploaded"])
+
+
+def _photos_set_aside(photos: Mapping[str, Any]) -> list[Check]:
+    """The photos set aside, by reason (``set_aside``): amber while any refusal waits for the technician
+    to mend its cause and ``sync retry-photos``; green for those alone whose results the station erased
+    at the patient's request, which nothing sends again. None when none was set aside."""
+    set_aside = photos["photos_set_aside"]
+    if not set_aside:
+        return []
+    level = Level.AMBER if photos["photos_refused"] else Level.GREEN
+    return [_check("photos_refused", level, count=sum(set_aside.values()), set_aside=set_aside)]
 
 
 def check_backup(last: datetime | None, first_screening: datetime | None, warning_days: int, now: datetime) -> Check:

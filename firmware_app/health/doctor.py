@@ -31,6 +31,7 @@ from firmware_app.health.checks import (
     check_identity,
     check_key_file,
     check_models,
+    check_photos,
     check_quality_limits,
     check_sealed,
     check_service_writable,
@@ -47,6 +48,7 @@ from firmware_app.inference.model import require_modality
 from firmware_app.records.clock import kernel_clock_synchronised
 from firmware_app.records.database import RecordsError, present
 from firmware_app.records.identity import Identity
+from firmware_app.records_cli import photo_status
 from firmware_app.service.termination import between_stop_points
 
 # The doctor's two probes of the device: the models loaded, the camera opened and read.
@@ -157,6 +159,7 @@ def doctor_checks(config: Config, now: datetime | None = None, stop: threading.E
         # why screenings fail, and a lock held past a busy timeout is named with its holder. Run as
         # root, it judges the files for the services' user.
         checks = readiness(config, store.records, *probes, now, writable=check_service_writable)
-        return [*checks, check_sealed(store.records), check_erased(store.records), *technician()]
+        photos = check_photos(photo_status(store.records))
+        return [*checks, check_sealed(store.records), check_erased(store.records), *photos, *technician()]
     finally:
         store.records.close()

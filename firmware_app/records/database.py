@@ -297,6 +297,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # visit nor one before its first photo was said to whoever erased, who must tell the nurse. The
     # erasure clears it. NULL for the visits opened before: known by their results, as they were.
     ("ALTER TABLE open_visit ADD COLUMN patient_key TEXT",),
+    # The photos a release before ``uploads.ERASED_AT_THE_STATION`` set aside on the station's 410 as any
+    # refusal ("the station refused it (410)"), their sealed bytes kept: their results were erased at
+    # the station at the patient's request. Counted as refused, owed to the station, they refused a
+    # wipe, and ``sync retry-photos`` queued them again for the same answer. Set aside for good, their
+    # sealed bytes dropped, as the uploader sets such a photo aside now (``erased_at_the_station``).
+    (
+        "UPDATE image_upload SET refused = 'erased at the station (410)', sealed = NULL "
+        "WHERE refused = 'the station refused it (410)' AND uploaded_at IS NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -79,7 +79,7 @@ from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.presence import keep_marker, require_records
 from firmware_app.records.screening import Review, ScreeningContext, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
-from firmware_app.records.uploads import SealedUpload
+from firmware_app.records.uploads import OWED, WAITING, SealedUpload
 from firmware_app.records.verdicts import CALL_BACK_OF_ONE, REVIEW_ORDER, station_clock_ahead, to_call_back
 from firmware_app.records.witness import (
     COUNT_KEY,
@@ -614,16 +614,28 @@ class UnsentAges:
     undated: int
 
 
+def _queued_ages(records: Records, rows: str) -> UnsentAges:
+    """The ages now (``QUEUED_AGE``) of the outbox's ``rows`` (a condition on them)."""
+    oldest, undated = records.connection.execute(
+        "SELECT max(age), count(*) FILTER (WHERE age IS NULL) "
+        f"FROM (SELECT {QUEUED_AGE} AS age FROM outbox WHERE {rows})",
+        age_bounds(records),
+    ).fetchone()
+    return UnsentAges(None if oldest is None else timedelta(seconds=oldest), undated)
+
+
 def unsent_ages(records: Records) -> UnsentAges:
     """The unsent results' ages now (``QUEUED_AGE``): a result dated in the future by a fast clock gave
     a negative age, read as just queued (green) however long it had waited; one dated before the build
     an age of decades, and a backlog dated months early by a clock NTP then set read as months old."""
-    oldest, undated = records.connection.execute(
-        "SELECT max(age), count(*) FILTER (WHERE age IS NULL) "
-        f"FROM (SELECT {QUEUED_AGE} AS age FROM outbox WHERE sent_at IS NULL AND NOT ({WITHHELD}))",
-        age_bounds(records),
-    ).fetchone()
-    return UnsentAges(None if oldest is None else timedelta(seconds=oldest), undated)
+    return _queued_ages(records, f"sent_at IS NULL AND NOT ({WITHHELD})")
+
+
+def waiting_photo_ages(records: Records) -> UnsentAges:
+    """How long the photos the uploader will still send (``UploadQueue.still_to_send``) have waited: each
+    as long as its result, queued in the same transaction, by the outbox's rule (``QUEUED_AGE``), whether
+    the result is at the broker yet or not; the image queue keeps no boot clock of its own."""
+    return _queued_ages(records, f"result_id IN (SELECT u.result_id FROM {OWED} AND {WAITING})")
 
 
 def true_age(moment: datetime, now: datetime) -> timedelta | None:

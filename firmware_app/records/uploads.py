@@ -36,6 +36,12 @@ WAITING = "u.uploaded_at IS NULL AND u.refused IS NULL"
 ERASED_AT_THE_STATION = "erased at the station (410)"
 # Set aside by a refusal ``retry_refused`` may mend: every reason but the erasure's.
 REFUSED = f"u.refused IS NOT NULL AND u.refused <> '{ERASED_AT_THE_STATION}'"
+# The reasons the uploader sets a photo aside for, but the erasure's: the station refused its content
+# (its HTTP status in the reason), or its sealed bytes are not those its result announced.
+STATION_REFUSED = "the station refused it ({status})"
+ALTERED = "the queued sealed photo differs from its recorded digest"
+# The photos not at the station yet whose result it has or will have (``UploadQueue.owed``).
+OWED = f"image_upload u JOIN outbox o ON o.result_id = u.result_id WHERE u.uploaded_at IS NULL AND NOT (o.{WITHHELD})"
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,9 @@ class UploadBacklog:
     uploaded: int
     refused: int  # ``OwedPhotos.refused``
     erased_at_the_station: int  # never to be sent: the station erased their results (``erased_at_the_station``)
+    # Why the refused and those erased at the station were set aside, each reason as the uploader
+    # recorded it (``STATION_REFUSED``, ``ALTERED``, ``ERASED_AT_THE_STATION``) with its count.
+    set_aside: dict[str, int]
 
 
 class UploadQueue:
@@ -99,13 +108,18 @@ class UploadQueue:
         result will never be sent (withheld as altered, or its outbox row deleted unsent by
         ``drop_oldest``) is never offered, so never owed, refused or not: counted, it refused a wipe
         for a photo no one can send, and kept the drain waiting for ever. Nor is one whose result the
-        station erased (``erased_at_the_station``). The one rule, here alone."""
+        station erased (``erased_at_the_station``). The one rule, here alone (``OWED``)."""
         waiting, refused = self._db.execute(
-            f"SELECT count(*) FILTER (WHERE {WAITING}), count(*) FILTER (WHERE {REFUSED}) "
-            "FROM image_upload u JOIN outbox o ON o.result_id = u.result_id "
-            f"WHERE u.uploaded_at IS NULL AND NOT (o.{WITHHELD})"
+            f"SELECT count(*) FILTER (WHERE {WAITING}), count(*) FILTER (WHERE {REFUSED}) FROM {OWED}"
         ).fetchone()
         return OwedPhotos(waiting, refused)
+
+    def _refusals(self) -> dict[str, int]:
+        """The owed photos the station refused (``owed``), counted by reason, the most common first."""
+        rows = self._db.execute(
+            f"SELECT u.refused, count(*) FROM {OWED} AND {REFUSED} GROUP BY u.refused ORDER BY count(*) DESC, u.refused"
+        )
+        return dict(rows.fetchall())
 
     def still_to_send(self) -> int:
         """How many waiting photos the uploader will yet offer (``next_ready``), now or once their result
@@ -156,4 +170,5 @@ class UploadQueue:
             f"SELECT count(uploaded_at), count(*) FILTER (WHERE refused = '{ERASED_AT_THE_STATION}') FROM image_upload"
         ).fetchone()
         owed = self.owed()
-        return UploadBacklog(owed.waiting, uploaded, owed.refused, erased)
+        set_aside = self._refusals() | ({ERASED_AT_THE_STATION: erased} if erased else {})
+        return UploadBacklog(owed.waiting, uploaded, owed.refused, erased, set_aside)

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from firmware_app.config import SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.records.uploads import PendingUpload, UploadQueue
+from firmware_app.records.uploads import ALTERED, STATION_REFUSED, PendingUpload, UploadQueue
 from firmware_app.sync.retry import RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay, writing_records
 from firmware_app.sync.tls import client_context
 
@@ -160,7 +160,7 @@ class ImageUploader:
     def _send(self, upload: PendingUpload) -> None:
         if hashlib.sha256(upload.sealed).hexdigest() != upload.sha256:
             with writing_records(self._heartbeat):
-                self._queue.refuse(upload.result_id, "the queued sealed photo differs from its recorded digest")
+                self._queue.refuse(upload.result_id, ALTERED)
             log_event("sync.upload_withheld", level=logging.ERROR, result_id=upload.result_id)
             return
         try:
@@ -191,5 +191,5 @@ class ImageUploader:
             log_event("sync.upload_erased_at_the_station", level=logging.WARNING, result_id=upload.result_id)
         else:
             with writing_records(self._heartbeat):
-                self._queue.refuse(upload.result_id, f"the station refused it ({status})")
+                self._queue.refuse(upload.result_id, STATION_REFUSED.format(status=status))
             log_event("sync.upload_refused", level=logging.ERROR, result_id=upload.result_id, status=status)

@@ -92,12 +92,14 @@ def read_held(path: Path) -> Iterator[threading.Event]:
 # unsent, the operators' count of wrong PINs from the network, the station's erasure requests, the
 # index of the erasures' audit events, the visits in progress, the unsent rows' boot and boot
 # clock, the screenings' photo keys, the verdicts' boot clock, then the visits' patient keys:
-# ``back_to`` undoes them).
-BEFORE_LAST_BACKUP = SCHEMA_VERSION - 12
+# ``back_to`` undoes them; the last, which sets aside the photos an older release refused on a 410,
+# changes no schema).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 13
 
 
 def undo_visit_keys(db: sqlite3.Connection) -> None:
-    """Undo the last migration, the keyed patient of each visit in progress (``ScreeningStore.visit_key``)."""
+    """Undo the migration before the last (a data one), the keyed patient of each visit in progress
+    (``ScreeningStore.visit_key``)."""
     db.execute("ALTER TABLE open_visit DROP COLUMN patient_key")
 
 

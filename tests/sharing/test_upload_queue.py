@@ -7,10 +7,11 @@ import pytest
 
 from edgescreen_wire.result import RESULT_V2
 from edgescreen_wire.sealed_image import open_image, read_private_key, read_public_key
+from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits
-from firmware_app.records.uploads import UploadQueue
+from firmware_app.records.uploads import ERASED_AT_THE_STATION, UploadQueue
 from firmware_app.sharing.policy import ImageSharing
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 from tests.sharing.kit import station_keys
@@ -76,3 +77,29 @@ def test_erasure_removes_the_queued_photo_and_names_those_the_station_holds(tmp_
     assert erasure.shared_photos == (uploaded.result_id,)
     details = store.records.connection.execute("SELECT details FROM audit WHERE kind = 'erasure'").fetchone()[0]
     assert uploaded.result_id in details and queued.result_id in details
+
+
+def test_a_photo_an_older_release_set_aside_on_the_stations_410_is_never_queued_again(tmp_path, site):
+    """A device older than ``ERASED_AT_THE_STATION`` set a photo the station answered 410 (its result
+    erased there at the patient's request) aside as any refusal, "the station refused it (410)", its
+    sealed bytes kept. Upgraded, the records still counted it as refused, owed to the station (a wipe
+    refused for it), and ``sync retry-photos`` queued it again for the same answer. Opened by this
+    release, it is one the station erased, as the uploader sets such a photo aside now."""
+    _, sharing, photo = site
+    store = open_store(tmp_path)
+    erased, refused = (record(store, sharing, photo, score=0.9) for _ in range(2))
+    Outbox(store.records).mark_sent([1, 2])
+    queue = UploadQueue(store.records)
+    queue.refuse(erased.result_id, "the station refused it (410)")  # as the uploader wrote it before
+    queue.refuse(refused.result_id, "the station refused it (413)")
+    store.records.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")  # the release before
+    store.records.close()
+    store = open_store(tmp_path)
+    queue = UploadQueue(store.records)
+    backlog = queue.backlog()
+    assert (backlog.refused, backlog.erased_at_the_station) == (1, 1)
+    assert queue.retry_refused() == 1  # the 413 alone, once its cause is mended
+    assert queue.next_ready().result_id == refused.result_id and queue.next_ready([refused.result_id]) is None
+    kept = "SELECT refused, sealed FROM image_upload WHERE result_id = ?"
+    left = store.records.connection.execute(kept, (erased.result_id,)).fetchone()
+    assert tuple(left) == (ERASED_AT_THE_STATION, None)  # its sealed bytes dropped
