@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from firmware_app.messages import CATALOGUE, message
 from tests.web.conftest import (
     SCREEN,
     RunningApp,
@@ -78,6 +79,9 @@ def laid_out_for_aiming(page, name: str) -> None:
     button (the shutter, the one filled, the largest button by a quarter at least; the tick box beside it
     with no frame)."""
     longest_guidance_shown(page)
+    language = page.locator("html").get_attribute("lang")
+    said = {message(key, language) for key in CATALOGUE if key.startswith("quality.")}
+    assert set(page.locator("#guidance > div").all_inner_texts()) <= said  # the screen's own language
     snap(page, name)
     shown = boxes(page)
     assert shown["#preview#0"]["height"] >= PICTURE_SHARE * SCREEN["height"], shown["#preview#0"]
