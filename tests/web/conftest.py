@@ -256,13 +256,18 @@ def unscrolled(page) -> bool:
 
 
 def longest_guidance_shown(page) -> None:
-    """The camera's guidance box as it reads at its longest: a verdict and the longest instruction of
-    any (French, the longer), put in as the verdict stream puts them (app.js)."""
-    longest = max((message(key, "fr") for key in CATALOGUE if key.startswith("quality.")), key=len)
+    """The camera's guidance box as it reads at its longest in the screen's language: its longest
+    verdict and its longest instruction, put in as the verdict stream puts them (app.js). The French
+    ones put on the English screen too measured words that screen never shows, and left its own
+    longest untested."""
+    language = page.locator("html").get_attribute("lang")
+    verdicts = [key for key in CATALOGUE if key.startswith("quality.verdict.")]
+    instructions = [key for key in CATALOGUE if key.startswith("quality.") and key not in verdicts]
+    lines = [max((message(key, language) for key in keys), key=len) for keys in (verdicts, instructions)]
     page.locator("#guidance").evaluate(
         "(element, lines) => element.replaceChildren(...lines.map((line) => "
         "Object.assign(document.createElement('div'), {textContent: line})))",
-        [message("quality.verdict.usable", "fr"), longest],
+        lines,
     )
 
 

@@ -427,8 +427,8 @@ def test_an_eye_photographed_after_all_beside_an_erased_result_keeps_its_way_bac
     """The left eye recorded as impossible to photograph, the right eye's result erased by the station,
     the left eye then photographed after all: beside the right eye's notice, the camera's way back
     ("Keep 'Cannot photograph'", at the side column's foot) was pushed below the 800x480 screen's foot,
-    in English and French, the page scrolling to reach it. The notice goes under the picture, which
-    shrinks for it (as for a banner): the side column keeps its room for the guidance and the buttons."""
+    in English and French, the page scrolling to reach it. The way back stands under the picture, the
+    notice under the slot, the guidance beside it in the smallest text (test_camera_layout)."""
     sign_in(page, app)
     switch_to(page, language)
     first_eye_screened(page, app, f"S-16{language[0].upper()}")
