@@ -15,15 +15,17 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.uploads import ALTERED, STATION_REFUSED, UploadQueue
 from firmware_app.sharing.policy import ImageSharing
 from firmware_app.wording import duration, photo_reason
-from tests.health.test_doctor import NOW, doctor
+from tests.health.test_doctor import doctor
 from tests.records.kit import in_language, open_store, record_one, sample_record, small_photo, write_config
 from tests.sharing.kit import station_keys
 from tests.test_cli import edgescreen
 
 
-def shared(directory, queued: dt.datetime, synchronised: bool = True) -> UploadQueue:
-    """Records holding referred screenings of ``queued``, their results at the broker and their photos
-    shared, on a boot before doctor's; the queue of their photos, all still waiting."""
+def shared(directory, ago: dt.timedelta, synchronised: bool = True) -> UploadQueue:
+    """Records holding referred screenings of ``ago`` before now, their results at the broker and their
+    photos shared, on a boot before doctor's; the queue of their photos, all still waiting. Now as the
+    test runs, not as the suite was collected: doctor and ``sync status`` read the real clock."""
+    queued = dt.datetime.now(dt.UTC) - ago
     _, public = station_keys(directory / "station")
     sharing = ImageSharing("referred", 2048, False, read_public_key(public))
     store = open_store(directory, clock=lambda: queued, synchronised=synchronised)
@@ -45,7 +47,7 @@ def test_doctor_counts_the_photos_waiting_uploaded_and_set_aside_and_says_why(tm
     """A technician on a campaign read nothing of the photos the specialists asked for: doctor counts
     those waiting and the oldest wait, those at the station, and those set aside, by the station's
     answer, with what to do; ``sync status`` says the same counts from the same function."""
-    queue = shared(tmp_path, NOW - dt.timedelta(hours=3))
+    queue = shared(tmp_path, dt.timedelta(hours=3))
     ids = [row[0] for row in queue._db.execute("SELECT result_id FROM image_upload ORDER BY rowid")]
     queue.mark_uploaded(ids[0], 201)
     queue.refuse(ids[1], STATION_REFUSED.format(status=413))
@@ -97,7 +99,7 @@ def test_photos_stuck_as_long_as_results_turn_amber_are_amber_and_those_erased_a
     """The photos' wait turns amber where the results' backlog does (``BACKLOG_WARNING_DAYS``): photos the
     uploader could not send for three days were green, said nowhere but in its log. Photos set aside
     only because the station erased their results are green: nothing is the technician's to do."""
-    queue = shared(tmp_path, NOW - dt.timedelta(days=3))
+    queue = shared(tmp_path, dt.timedelta(days=3))
     erased = [row[0] for row in queue._db.execute("SELECT result_id FROM image_upload LIMIT 2")]
     for result_id in erased:
         queue.erased_at_the_station(result_id)
@@ -117,7 +119,7 @@ def test_photos_whose_wait_no_clock_can_tell_are_amber_and_none_waiting_is_green
     """Photos queued on an earlier boot by a clock never synchronised have no age: amber, never "0
     minutes"; the same records with every photo at the station say none waits, and no line of photos
     set aside."""
-    queue = shared(tmp_path, NOW - dt.timedelta(hours=1), synchronised=False)
+    queue = shared(tmp_path, dt.timedelta(hours=1), synchronised=False)
     queue._records.close()
     config = write_config(tmp_path, 1)
     _, checks, _ = doctor(config)
