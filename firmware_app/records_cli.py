@@ -34,7 +34,7 @@ from firmware_app.records.outbox import (
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
 from firmware_app.records.screening import refuse_control
 from firmware_app.records.sealing import SealBroken
-from firmware_app.records.store import Records, ScreeningStore, unsent_ages, waiting_photo_ages
+from firmware_app.records.store import Records, ScreeningStore, photo_status, unsent_ages
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.service.notify import sd_notify
 from firmware_app.service.records_wait import wait_for_records
@@ -129,8 +129,11 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
             print(sentence("erase.close", language, count=screenings, reference=repr(other), command=command))
         if unreadable := erasure.unreadable_references:
             print(sentence("erase.unreadable", language, count=len(unreadable), results=", ".join(unreadable)))
-        # A mistyped reference must not close a right-to-erasure request as done.
+        # A mistyped reference must not close a right-to-erasure request as done; a patient on a first
+        # visit has nothing recorded yet, and the nurse is to be told all the same.
         if not erasure.results:
+            if erasure.visits_open:
+                print(message("erase.visit_open", language))
             # Without the reference: the refusal is logged (command.refused), and the journal must
             # never hold one, which no erasure could reach.
             raise RequestRefused.saying("refused.erase_no_patient")
@@ -310,26 +313,6 @@ def _last_crash(state: dict[str, str]) -> str | None:
     if int(state.get(CRASHES, "0")) == 0 or "last_crash" not in state:
         return None
     return f"{state['last_crash']}: {state.get('last_crash_detail') or 'no reason recorded'}"
-
-
-def photo_status(records: Records) -> dict[str, Any]:
-    """The photos shared with the review station ([sync] share_images), as ``sync status`` and
-    ``doctor`` count them: still to be sent, and for how long the oldest of those that have an age has
-    waited (``waiting_photo_ages``: its result's), at the station, refused, never to be sent as the
-    station erased their results at the patient's request (its 410), and why each set aside was."""
-    photos, ages = UploadQueue(records).backlog(), waiting_photo_ages(records)
-    return {
-        # One of a result withheld or dropped is never sent: its result's count says so.
-        "photos_waiting": photos.to_send,
-        "photos_oldest_waiting_age_s": None if ages.oldest is None else round(ages.oldest.total_seconds()),
-        # Queued before this boot on a clock not synchronised: how long they have waited cannot be told.
-        "photos_undated_waiting": ages.undated,
-        "photos_uploaded": photos.uploaded,
-        "photos_refused": photos.refused,
-        "photos_erased_at_the_station": photos.erased_at_the_station,
-        # The uploader's reason (``records.uploads``) -> how many: ``wording.photo_reasons`` says them.
-        "photos_set_aside": photos.set_aside,
-    }
 
 
 def sync_status(records: Records) -> dict[str, Any]:

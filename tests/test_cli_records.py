@@ -420,7 +420,8 @@ def test_erase_says_when_a_visit_of_the_patient_is_open_on_the_apps_screens(tmp_
     ``edgescreen erase``, a process of its own, erased a patient whose visit was open there without a word
     to whoever ran it, though the nurse learnt it only at her next result. It now says so, in the device's
     language, whether the visit recorded a result, none yet, or is a skin visit (kept keyed to the patient,
-    ``ScreeningStore.visit_key``, which the erasure clears); not for a patient with no visit open."""
+    ``ScreeningStore.visit_key``, which the erasure clears), and for a patient on a first visit with
+    nothing recorded yet, whose erasure is refused; not for a patient with no visit open."""
     config = in_language(write_config(tmp_path, port=1), language)
     store = open_store(tmp_path)
     photo = small_photo(retina_rgb)
@@ -433,12 +434,17 @@ def test_erase_says_when_a_visit_of_the_patient_is_open_on_the_apps_screens(tmp_
         visit_recorded(store, f"visit-{reference}", screened[reference].result_id)
     visit_started(store, "visit-MRN-9", "MRN-9", ("R", "L"), "Amina")  # back for another visit, no eye yet
     visit_started(store, "visit-MRN-10", "MRN-10", (), "Amina")  # a lesion to photograph
+    visit_started(store, "visit-MRN-11", "MRN-11", ("R", "L"), "Amina")  # a first visit, nothing recorded
     store.records.close()
     said = message("erase.visit_open", language)
     for reference in ("MRN-6", "MRN-9", "MRN-10"):
         erased = edgescreen("erase", "--patient", reference, config=config)
         assert erased.returncode == 0, erased.stderr
         assert erased.stdout.splitlines()[-1] == said, reference
+    # Nothing of a patient on a first visit is recorded yet: the erasure is refused (a mistyped
+    # reference must not close a request as done), and the visit open on the nurse's screen said.
+    first = edgescreen("erase", "--patient", "MRN-11", config=config)
+    assert first.returncode == 2 and first.stdout.splitlines() == [said], first.stderr
     alone = edgescreen("erase", "--patient", "MRN-8", config=config)
     assert alone.returncode == 0, alone.stderr
     assert said not in alone.stdout

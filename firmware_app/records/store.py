@@ -79,7 +79,7 @@ from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.presence import keep_marker, require_records
 from firmware_app.records.screening import Review, ScreeningContext, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
-from firmware_app.records.uploads import OWED, WAITING, SealedUpload
+from firmware_app.records.uploads import OWED, WAITING, SealedUpload, UploadQueue
 from firmware_app.records.verdicts import CALL_BACK_OF_ONE, REVIEW_ORDER, station_clock_ahead, to_call_back
 from firmware_app.records.witness import (
     COUNT_KEY,
@@ -638,6 +638,26 @@ def waiting_photo_ages(records: Records) -> UnsentAges:
     return _queued_ages(records, f"result_id IN (SELECT u.result_id FROM {OWED} AND {WAITING})")
 
 
+def photo_status(records: Records) -> dict[str, Any]:
+    """The photos shared with the review station ([sync] share_images), as ``sync status`` and
+    ``doctor`` count them: still to be sent, and for how long the oldest of those that have an age has
+    waited (``waiting_photo_ages``: its result's), at the station, refused, never to be sent as the
+    station erased their results at the patient's request (its 410), and why each set aside was."""
+    photos, ages = UploadQueue(records).backlog(), waiting_photo_ages(records)
+    return {
+        # One of a result withheld or dropped is never sent: its result's count says so.
+        "photos_waiting": photos.to_send,
+        "photos_oldest_waiting_age_s": None if ages.oldest is None else round(ages.oldest.total_seconds()),
+        # Queued before this boot on a clock not synchronised: how long they have waited cannot be told.
+        "photos_undated_waiting": ages.undated,
+        "photos_uploaded": photos.uploaded,
+        "photos_refused": photos.refused,
+        "photos_erased_at_the_station": photos.erased_at_the_station,
+        # The uploader's reason (``records.uploads``) -> how many: ``wording.photo_reasons`` says them.
+        "photos_set_aside": photos.set_aside,
+    }
+
+
 def true_age(moment: datetime, now: datetime) -> timedelta | None:
     """How long ago ``moment`` was by ``now``, or ``None`` when it is a time that cannot be true
     (before the build, after now: records/clock.py): such a time has no age, and 0 would read as fresh."""
@@ -1054,7 +1074,7 @@ class ScreeningStore:
             erasure = self._erase(list(search.result_ids), ask_the_station=True)
             self._in_the_ledger(erasure, by_the_station=False)
             exported = exports(self._db, search.result_ids)
-            visits = self._visits_open_of(reference, search.result_ids) if search.result_ids else 0
+            visits = self._visits_open_of(reference, search.result_ids)
             erasure = replace(
                 erasure,
                 close=search.close,
@@ -1077,10 +1097,14 @@ class ScreeningStore:
         one opened before the records kept it, by a result it recorded. A visit of any kind, a skin visit
         or one before its first photo too: the app closes each at its next screen, by the patient's results
         it knows of (``ScreeningContext.beside``)."""
-        marks = ",".join("?" * len(result_ids))
+        by_result = (
+            " OR EXISTS (SELECT 1 FROM json_each(open_visit.results) AS recorded "
+            f"WHERE recorded.value IN ({','.join('?' * len(result_ids))}))"
+            if result_ids
+            else ""
+        )
         return self._db.execute(
-            "UPDATE open_visit SET patient_key = NULL WHERE patient_key = ? OR EXISTS "
-            f"(SELECT 1 FROM json_each(open_visit.results) AS recorded WHERE recorded.value IN ({marks}))",
+            f"UPDATE open_visit SET patient_key = NULL WHERE patient_key = ?{by_result}",
             [self.visit_key(reference), *result_ids],
         ).rowcount
 
