@@ -3083,7 +3083,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "dit pourquoi. Une fois les dossiers de nouveau inscriptibles, elles en sortent au prochain dépistage ou "
         "à la prochaine suppression, ou quand ce contrôle est relancé.",
     },
-    # doctor's photos shared with the review station (``check_photos``, ``records_cli.photo_status``).
+    # doctor's photos shared with the review station (``check_photos``, ``records.store.photo_status``).
     # {wait}: how long the oldest waiting photo has (``wording.duration``); {uploaded}: those at the station.
     "health.photos.none": {
         "en": "Photos waiting for the review station: none (at the station: {uploaded}).",

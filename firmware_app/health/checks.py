@@ -461,7 +461,7 @@ def _days(age_s: int | None) -> int:
 
 
 def check_photos(photos: Mapping[str, Any]) -> list[Check]:
-    """The photos shared with the review station (``records_cli.photo_status``), for the technician: how
+    """The photos shared with the review station (``records.store.photo_status``), for the technician: how
     many wait and since when, and, when any was set aside, how many and why (``_photos_set_aside``).
     Amber once the oldest has waited as long as the backlog's results turn amber after
     (``BACKLOG_WARNING_DAYS``, ``check_backlog``), or for a time no clock can tell: only the uploader's

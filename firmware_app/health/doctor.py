@@ -48,7 +48,7 @@ from firmware_app.inference.model import require_modality
 from firmware_app.records.clock import kernel_clock_synchronised
 from firmware_app.records.database import RecordsError, present
 from firmware_app.records.identity import Identity
-from firmware_app.records_cli import photo_status
+from firmware_app.records.store import photo_status
 from firmware_app.service.termination import between_stop_points
 
 # The doctor's two probes of the device: the models loaded, the camera opened and read.

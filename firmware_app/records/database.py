@@ -258,8 +258,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # life while a request waited (3 ms at 20,000 events, bench/outbox_backlog.py, on a PC).
     ("CREATE INDEX audit_erasure ON audit(seq) WHERE kind = 'erasure'",),
     # The fundus visits in progress (records/open_visits.py): the eyes each is to photograph and the
-    # results it recorded, never the patient, so that a visit an app restart lost is listed on Today
-    # to call back. A row lives from the visit's start until it is finished, or the app next starts.
+    # results it recorded, so that a visit an app restart lost is listed on Today to call back. A row
+    # lives from the visit's start until it is finished, or the app next starts. (Skin visits, and the
+    # patient as a keyed digest, are kept too since the migration that adds ``patient_key``.)
     (
         """CREATE TABLE open_visit (
             visit_id TEXT PRIMARY KEY,
