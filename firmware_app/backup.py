@@ -322,6 +322,9 @@ def restore(
         witnessed_before = read_witness(witness_path(database)) if made_by in (None, here) else None
         database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         staged = database.with_name(f".{database.name}.restoring")
+        # What a restore killed with its staged records open left (their -wal above all, which SQLite
+        # would replay onto this copy) goes first.
+        _remove(staged)
         _copy(source, staged, os.replace)
     finally:
         source.close()

@@ -353,6 +353,30 @@ def test_the_partial_copy_of_a_killed_backup_is_removed_by_the_next(tmp_path, de
     assert backups_audited(directory) == 1
 
 
+def test_the_write_ahead_log_of_a_killed_restores_staged_records_is_not_replayed_onto_the_next(tmp_path, device):
+    """A restore killed while its staged records were open (``.records.sqlite3.restoring``) leaves their
+    -wal beside them. The next restore replaced only the staged file, and SQLite replayed the old log
+    onto the new copy: here every screening deleted in it, and the restore said it restored them."""
+    directory, config, recorded = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    staged = target / ".records.sqlite3.restoring"
+    shutil.copy2(tmp_path / "b", staged)
+    killed = sqlite3.connect(staged, isolation_level=None)
+    killed.execute("PRAGMA journal_mode = WAL")
+    killed.execute("PRAGMA wal_autocheckpoint = 0")
+    killed.execute("DELETE FROM screening")
+    log = staged.with_name(f"{staged.name}-wal").read_bytes()  # as the kill left it: closing would have checkpointed it
+    killed.close()
+    staged.unlink()
+    staged.with_name(f"{staged.name}-wal").write_bytes(log)
+    restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert restored.returncode == 0, restored.stderr
+    with sqlite3.connect(target / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == len(recorded)
+    assert not staged.with_name(f"{staged.name}-wal").exists()
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_records_made_where_a_restore_goes_while_it_checks_the_backup_are_kept_and_the_restore_refused(
     tmp_path, device, language, capsys
