@@ -37,6 +37,7 @@ from firmware_app.records.database import (
     RequestRefused,
     database_files,
     output_problem,
+    records_problem,
     refuse_a_folder,
     transaction,
 )
@@ -244,14 +245,20 @@ def _note_backup(records: Records, copied_events: int) -> bool:
     erasure that removed screenings came after the copy's ``copied_events`` (its newest event's seq: the
     chain numbers them from 1; a mistyped reference's erasure removed none). Checked in the transaction
     that audits the backup, which holds the write lock: every erasure before the backup's event in the
-    log is one the copy holds."""
-    with transaction(records.connection):
-        overtaken = "SELECT 1 FROM audit WHERE seq > ? AND kind = 'erasure' AND json_extract(details, '$.results') > 0"
-        if records.connection.execute(overtaken, (copied_events,)).fetchone():
-            return False
-        now = records.clock()
-        append_event(records.connection, "export", {"scope": "backup"}, now)
-        records.set_meta(LAST_BACKUP, now.isoformat())
+    log is one the copy holds. Refused by the records (another process's lock, their full disk), it is
+    raised by that kind (``records_problem``), as any command's write is: not the copy's fault."""
+    try:
+        with transaction(records.connection):
+            overtaken = (
+                "SELECT 1 FROM audit WHERE seq > ? AND kind = 'erasure' AND json_extract(details, '$.results') > 0"
+            )
+            if records.connection.execute(overtaken, (copied_events,)).fetchone():
+                return False
+            now = records.clock()
+            append_event(records.connection, "export", {"scope": "backup"}, now)
+            records.set_meta(LAST_BACKUP, now.isoformat())
+    except sqlite3.Error as error:
+        raise records_problem(records.path, error) from error
     return True
 
 

@@ -34,7 +34,7 @@ from firmware_app.config import (
     config_error_languages,
     load_config,
 )
-from firmware_app.device_cli import add_device_commands
+from firmware_app.device_cli import RecordsRefusedTheBackup, add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.health.checks import (
     Check,
@@ -726,9 +726,10 @@ def _stopped(check: Check, error: BaseException, config: Config, args: argparse.
     error's own English words are the log line's, which the caller wrote (``own_words``: the tools that
     say what is wrong with the file they were given, but a refusal about the device's own drive, which
     carries its catalogue sentence, in the device's language: a bundle its models' disk cannot hold, the
-    files a wipe could not erase)."""
+    files a wipe could not erase, the device's records refusing a backup)."""
     language = config.device.language
-    own = error.said_in(language) if isinstance(error, RequestRefused | NotErased) else str(error)
+    said_in = isinstance(error, RequestRefused | NotErased | RecordsRefusedTheBackup)
+    own = error.said_in(language) if said_in else str(error)
     said = own if speaks_own_words(args) else check_sentence(check, language)
     print(f"edgescreen: {said}", file=sys.stderr)
     return status

@@ -165,12 +165,17 @@ class SyncConfig:
     verdict_public_keys: tuple[Path, ...] = ()
 
     @property
+    def shares_images(self) -> bool:
+        """Whether the site chose to share photos with its review station (``share_images``)."""
+        return self.share_images != "none"
+
+    @property
     def review_schema(self) -> str:
         """The verdicts this device reads, as its ``edgescreen.result/3`` results announce them."""
         return REVIEW_V3 if self.verdict_public_keys else REVIEW_V2
 
     def __post_init__(self) -> None:
-        if self.share_images != "none":
+        if self.shares_images:
             missing = [
                 key
                 for key, value in (

@@ -13,11 +13,11 @@ from firmware_app.app import open_store
 from firmware_app.backup import BackupSummary, backup, restore
 from firmware_app.config import Config
 from firmware_app.events import log_event
-from firmware_app.health.checks import Check, Level
+from firmware_app.health.checks import Check, Level, records_unusable
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message, sentence
 from firmware_app.own_words import in_own_words
-from firmware_app.records.database import DiskFull, RequestRefused
+from firmware_app.records.database import DiskFull, RecordsError, RecordsLocked, RequestRefused
 from firmware_app.records.identity import Identity
 from firmware_app.service.termination import StopRequested, stop_on_termination
 from firmware_app.wipe import NotErased, wipe
@@ -44,21 +44,41 @@ def _damaged_photos(summary: BackupSummary, found: str, language: str) -> str:
     return sentence("backup.photos_damaged", language, count=len(damaged), results=results, found=said)
 
 
-def cmd_backup(config: Config, args: argparse.Namespace) -> int:
-    """A copy of the records, said in the device's language; its refusals' detail stays English."""
-    language = config.device.language
+class RecordsRefusedTheBackup(RecordsError):
+    """The device's own records refused the backup: their disk full (the sync worker holding them alone
+    on it, ``HeldAlone``), or another process keeping them locked (``RecordsLocked``). Not the file the
+    technician named, so said as every command says it (``records_unusable``), in the device's language
+    (``said_in``), a full disk with why even a backup to another drive needs room there: the copy counts
+    only once the records' audit log holds it. The cause's English is the log line's."""
+
+    def __init__(self, cause: DiskFull | RecordsLocked) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+    def said_in(self, language: str) -> str:
+        said = check_sentence(records_unusable(self.cause), language)
+        if isinstance(self.cause, DiskFull):
+            return f"{said} {message('backup.records_disk_full', language)}"
+        return said
+
+
+def _backed_up(config: Config, out: Path) -> BackupSummary:
+    """The device's records copied to ``out`` (``backup``), opened for it and closed again."""
+    store = open_store(config, must_exist=True)  # a backup of records made for it would count 0 screenings
     try:
-        store = open_store(config, must_exist=True)  # a backup of records made for it would count 0 screenings
-    except DiskFull as error:  # even to another drive: the copy counts only once the audit log holds it
-        raise DiskFull(
-            f"{error}. A backup is a copy of the patients' data, so it is entered in the records' audit log "
-            "before it counts, and that needs a little space on the records' own disk too: free some there "
-            "(files that are not EdgeScreen's, or old system logs: `journalctl --vacuum-size=50M`), then back up again"
-        ) from error
-    try:
-        summary = backup(store, args.out)
+        return backup(store, out)
     finally:
         store.records.close()
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    """A copy of the records, said in the device's language; the detail of its refusals about the file
+    it writes stays English, those of the device's own records are the device's (``RecordsRefusedTheBackup``)."""
+    language = config.device.language
+    try:
+        summary = _backed_up(config, args.out)
+    except (DiskFull, RecordsLocked) as error:
+        raise RecordsRefusedTheBackup(error) from error
     print(_summary("backup.done", summary, language))
     if summary.damaged_photos:
         print(_damaged_photos(summary, "backup.damaged_here", language))

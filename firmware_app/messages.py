@@ -2503,6 +2503,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "FAT32 (comme les clés USB vendues), qui ne peut contenir aucun fichier de 4 Go ou plus. Rien n'a été "
         "copié. Sauvegardez sur une clé formatée en exFAT ou ext4 (formatez-la ainsi sur un ordinateur avant).",
     },
+    # After the records' full disk (health.records.full, held_alone): why a backup to another drive needs room there.
+    "backup.records_disk_full": {
+        "en": "A backup is a copy of the patients' data, so it is entered in the records' audit log before it "
+        "counts, and that needs a little space on the records' own disk too, whatever drive it is copied to: free "
+        "some there (files that are not EdgeScreen's, or old system logs: journalctl --vacuum-size=50M), then back "
+        "up again.",
+        "fr": "Une sauvegarde est une copie des données des patients : elle est donc inscrite au journal d'audit "
+        "des dossiers avant de compter, ce qui demande aussi un peu de place sur le disque des dossiers, quel que "
+        "soit le support où elle est copiée : libérez-en là (des fichiers qui ne sont pas d'EdgeScreen, ou de "
+        "vieux journaux système : journalctl --vacuum-size=50M), puis sauvegardez à nouveau.",
+    },
     "backup.erasures_overtook": {
         "en": "{path}: not backed up: a patient was erased while each of {copies} copies was made, and a copy "
         "made before an erasure still holds that patient. Nothing was left on that drive. Back up again once "

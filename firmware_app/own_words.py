@@ -7,7 +7,9 @@ to wipe) say what is wrong with that file, in English like the rest of their out
 check would blame the device's own model or records, which may be whole. A request they refuse for
 the device's own records or drive (wipe not confirmed, a restore onto records already there or
 without their key, a backup the stick cannot hold, a model bundle the models' disk cannot hold) is
-said in the device's language all the same (``RequestRefused.saying``), and so are a restore from no
+said in the device's language all the same (``RequestRefused.saying``), as are the device's records
+refusing a backup (their disk full, another process's lock: ``RecordsRefusedTheBackup``, as every
+command says them), and so are a restore from no
 such file, the first thing it checks (a mistyped path), and a backup onto a file that exists, as
 every command's output file that exists is; one about what the technician's file holds (a backup of
 another device) keeps its English words.

@@ -31,6 +31,7 @@ from firmware_app.records.store import Records
 from firmware_app.records.worklist import NOT_PHOTOGRAPHED, worklist
 from firmware_app.wording import readable_date
 from tests.conftest import PROJECT_ROOT, appearing_on_open, filled, write_rgb
+from tests.health.lock_holding import holding_the_lock
 from tests.health.test_doctor import doctor
 from tests.records.kit import (
     BEFORE_LAST_BACKUP,
@@ -49,7 +50,7 @@ from tests.records.test_erasure_requests import patient_screenings
 from tests.records.test_erasure_under_a_reader import erased_values
 from tests.records.test_key_check import legacy_fingerprint
 from tests.records.test_store import pieces
-from tests.test_cli import edgescreen
+from tests.test_cli import edgescreen, said_lines
 
 
 @pytest.fixture()
@@ -442,26 +443,75 @@ def test_a_full_backup_drive_is_named_leaves_no_partial_file_and_is_not_audited(
     assert backups_audited(directory) == 1
 
 
-def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(tmp_path, tiny_filesystem, retina_rgb):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
+    tmp_path, tiny_filesystem, retina_rgb, language
+):
     """Even to another drive: a copy of the patients' data counts only once the audit log holds it,
-    and a full records disk cannot take that event; the technician is told what to free, and why."""
+    and a full records disk cannot take that event; the technician is told what to free, and why, in
+    the device's language (English on a French device, the records' path inside), the full disk said as
+    every command says it; its English detail is the log line's."""
     directory = tiny_filesystem / "device"
     directory.mkdir()
     store = open_store(directory)
     record_one(store, small_photo(retina_rgb))
     store.records.close()
-    config = write_config(directory, port=1)
+    config = in_language(write_config(directory, port=1), language)
     filled(tiny_filesystem)
     out = tmp_path / "b"
     run = edgescreen("backup", "--out", str(out), config=config)
     assert run.returncode == 5 and "Traceback" not in run.stderr, run.stderr
-    assert f"the disk is full; free space on {directory}" in run.stderr
-    assert "entered in the records' audit log before it counts" in run.stderr
+    full = f"{sentence('health.records.full', language)} {message('backup.records_disk_full', language)}"
+    assert said_lines(run.stderr) == [f"edgescreen: {full}"]
+    assert ("entered in the records' audit log before it counts" in full) == (language == "en")
+    assert f"the disk is full; free space on {directory}" in run.stderr  # the log line's
     assert not out.exists() and not list(tmp_path.glob(".b.*partial"))
 
     (tiny_filesystem / "filler").unlink()
     assert edgescreen("backup", "--out", str(out), config=config).returncode == 0
     assert backups_audited(directory) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_backup_while_the_sync_worker_holds_the_records_alone_on_a_full_disk_says_so(
+    tmp_path, tiny_filesystem, retina_rgb, language
+):
+    """The sync worker holds the records alone on a full disk (``HeldAlone``), sending the results: the
+    backup made it a plain "disk full", in English on a French device, the worker holding them and the
+    results still leaving unsaid. It says it as every command does (``records_unusable``)."""
+    directory = tiny_filesystem / "device"
+    directory.mkdir()
+    store = open_store(directory)
+    record_one(store, small_photo(retina_rgb, 64))
+    store.records.close()
+    config = in_language(write_config(directory, port=1), language)
+    out = tmp_path / "b"
+    with holding_the_lock(directory / "records.sqlite3", alone=True):
+        filled(tiny_filesystem)
+        run = edgescreen("backup", "--out", str(out), config=config)
+    assert run.returncode == 5, run.stderr
+    held = f"{sentence('health.records.held_alone', language)} {message('backup.records_disk_full', language)}"
+    assert said_lines(run.stderr) == [f"edgescreen: {held}"]
+    assert not out.exists() and not list(tmp_path.glob(".b.*partial"))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_backup_refused_by_another_programs_lock_names_it_in_the_devices_language(
+    tmp_path, device, monkeypatch, capsys, language
+):
+    """Another program keeps the records' write lock (``RecordsLocked``): the backup said the lock's
+    English detail on a French device too. It names the program as every command does (``locked``), and
+    leaves no copy: none is audited."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.2)
+    directory, config, _ = device
+    out = tmp_path / "b"
+    with holding_the_lock(directory / "records.sqlite3") as holder:
+        status = main(["--config", str(in_language(config, language)), "backup", "--out", str(out)])
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    assert status == 5 and said_lines(capsys.readouterr().err) == [
+        f"edgescreen: {sentence('health.writable.locked_by', language, **named)}"
+    ]
+    assert not out.exists() and backups_audited(directory) == 0
 
 
 def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_path, device):

@@ -460,12 +460,16 @@ def _days(age_s: int | None) -> int:
     return (age_s or 0) // 86400
 
 
-def check_photos(photos: Mapping[str, Any]) -> list[Check]:
+def check_photos(settings: SyncConfig, photos: Mapping[str, Any]) -> list[Check]:
     """The photos shared with the review station (``records.store.photo_status``), for the technician: how
     many wait and since when, and, when any was set aside, how many and why (``_photos_set_aside``).
     Amber once the oldest has waited as long as the backlog's results turn amber after
     (``BACKLOG_WARNING_DAYS``, ``check_backlog``), or for a time no clock can tell: only the uploader's
-    log said so. Never red: no screening waits on a photo."""
+    log said so. Never red: no screening waits on a photo. None on a device that shares none
+    (``share_images = "none"``, the default), as the app's certificate has none without HTTPS, but while
+    photos it shared before are still to send or set aside: those are the technician's to see go."""
+    if not (settings.shares_images or photos["photos_waiting"] or photos["photos_set_aside"]):
+        return []
     return [_photos_waiting(photos), *_photos_set_aside(photos)]
 
 

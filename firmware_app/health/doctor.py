@@ -159,7 +159,7 @@ def doctor_checks(config: Config, now: datetime | None = None, stop: threading.E
         # why screenings fail, and a lock held past a busy timeout is named with its holder. Run as
         # root, it judges the files for the services' user.
         checks = readiness(config, store.records, *probes, now, writable=check_service_writable)
-        photos = check_photos(photo_status(store.records))
+        photos = check_photos(config.sync, photo_status(store.records))
         return [*checks, check_sealed(store.records), check_erased(store.records), *photos, *technician()]
     finally:
         store.records.close()

@@ -32,7 +32,7 @@ class ImageSharing:
     def from_config(cls, sync: SyncConfig) -> ImageSharing | None:
         """The site's choice; ``None`` when it shares nothing. A station key that cannot be used is a
         configuration error, found at start-up rather than at the first referred patient."""
-        if sync.share_images == "none" or sync.station_public_key is None:
+        if not sync.shares_images or sync.station_public_key is None:
             return None
         try:
             key = read_public_key(sync.station_public_key)

@@ -65,7 +65,7 @@ ALL_CHECKS = [
     *("models", "camera", "calibration", "disk", "records", "writable", "audit", "committed", "clock", "broker"),
     "backlog",
     "backup",
-    *("identity", "sealed", "erased", "photos", "key", "encryption", "tls", "verdicts", "app_tls", "quality"),
+    *("identity", "sealed", "erased", "key", "encryption", "tls", "verdicts", "app_tls", "quality"),
 ]
 
 

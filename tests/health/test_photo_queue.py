@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +17,10 @@ from firmware_app.records.uploads import ALTERED, STATION_REFUSED, UploadQueue
 from firmware_app.sharing.policy import ImageSharing
 from firmware_app.wording import duration, photo_reason
 from tests.health.test_doctor import doctor
-from tests.records.kit import in_language, open_store, record_one, sample_record, small_photo, write_config
+from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo, write_config
 from tests.sharing.kit import station_keys
+from tests.sharing.site import tls
+from tests.sync.test_security import make_test_certs
 from tests.test_cli import edgescreen
 
 
@@ -33,6 +36,18 @@ def shared(directory, ago: dt.timedelta, synchronised: bool = True) -> UploadQue
         record_one(store, small_photo(), sample_record(captured_at=queued, score=0.9), RESULT_V2, sharing=sharing)
     Outbox(store.records).mark_sent(range(1, 7))
     return UploadQueue(store.records)
+
+
+def sharing_config(directory: Path) -> Path:
+    """A device config in ``directory`` sharing the referred screenings' photos with a review station:
+    the station's key, and this device's certificate, which the uploads present."""
+    certs = make_test_certs(directory / "certs", DEVICE.id)
+    _, public = station_keys(directory / "site")
+    lines = (
+        f'{tls(certs, DEVICE.id)}result_schema = "{RESULT_V2}"\nshare_images = "referred"\n'
+        f'station_url = "https://127.0.0.1:1"\nstation_public_key = "{public}"\n'
+    )
+    return write_config(directory, 1, lines)
 
 
 def said(text: str, name: str) -> tuple[str, str]:
@@ -117,8 +132,8 @@ def test_photos_stuck_as_long_as_results_turn_amber_are_amber_and_those_erased_a
 
 def test_photos_whose_wait_no_clock_can_tell_are_amber_and_none_waiting_is_green(tmp_path):
     """Photos queued on an earlier boot by a clock never synchronised have no age: amber, never "0
-    minutes"; the same records with every photo at the station say none waits, and no line of photos
-    set aside."""
+    minutes"; the same records with every photo at the station say none waits on a device sharing, and no
+    line of photos set aside; on one no longer sharing, nothing is left to say of them: no line."""
     queue = shared(tmp_path, dt.timedelta(hours=1), synchronised=False)
     queue._records.close()
     config = write_config(tmp_path, 1)
@@ -129,9 +144,33 @@ def test_photos_whose_wait_no_clock_can_tell_are_amber_and_none_waiting_is_green
     for (result_id,) in queue._db.execute("SELECT result_id FROM image_upload").fetchall():
         queue.mark_uploaded(result_id, 201)
     queue._records.close()
-    _, checks, _ = doctor(config)
+    assert "photos" not in doctor(config)[1]
+    _, checks, _ = doctor(sharing_config(tmp_path))
     assert checks["photos"]["message"] == message("health.photos.none", "en").format(uploaded=6)
     assert checks["photos"]["level"] == "green" and "photos_refused" not in checks
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_device_sharing_no_photo_has_no_photos_line_unless_one_shared_before_is_left(tmp_path, language):
+    """``share_images = "none"``, the default: no photo is ever shared, yet doctor said "Photos waiting for
+    the review station: none (at the station: 0)", a line for the technician to read about nothing. It
+    has none, as the app's certificate has none without HTTPS; a device sharing says none waits. One
+    switched off with photos still to send or set aside says them (the tests above: their configs share
+    none), as those are the technician's to see go."""
+    config = in_language(write_config(tmp_path, 1), language)
+    open_store(tmp_path).records.close()
+    _, checks, report = doctor(config)
+    assert "photos" not in checks and "photos_refused" not in checks, report
+    text = edgescreen("doctor", config=config).stdout
+    assert not [line for line in text.splitlines() if line.split()[1:2] == ["photos"]], text
+    assert message("health.photos.none", language).partition(":")[0] not in text
+
+    shares = in_language(sharing_config(tmp_path), language)
+    _, checks, _ = doctor(shares)
+    said_none = message("health.photos.none", language).format(uploaded=0)
+    assert (checks["photos"]["level"], checks["photos"]["message"]) == ("green", said_none)
+    text = edgescreen("doctor", config=shares).stdout
+    assert said(text, "photos") == (message("doctor.level.green", language), said_none)
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
