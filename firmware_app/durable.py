@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import secrets
 import threading
 from pathlib import Path
 
@@ -71,6 +72,24 @@ def create_durably(path: Path, data: bytes, permissions: int = 0o644) -> None:
     erasures go, have no links; so a power cut during the write can leave part of it, which the next
     writer is refused as there."""
     _write_file(path, data, os.O_EXCL, permissions)
+    fsync_directory(path.parent)
+
+
+def create_whole_durably(path: Path, data: bytes, permissions: int = 0o644) -> None:
+    """Write ``data`` to ``path``, a file this call makes with ``permissions``, whole or not at all, and
+    for good; a ``FileExistsError`` for a ``path`` that is there, a link included, never followed, even
+    made a moment ago by another process, and left as it is (``rename_without_replacing``). Written
+    first beside it under a name of its own in plain sight (``NAME.incomplete-*``), then renamed: where
+    ``create_durably`` leaves a kill or a power cut part of the file under the name asked for, which
+    could pass for the whole (an export's rows cut short), this leaves only that other name, which it
+    removes itself when stopped any other way before the rename (a full disk, Ctrl-C, a name taken)."""
+    temporary = path.with_name(f"{path.name}.incomplete-{secrets.token_hex(8)}")
+    try:
+        _write_file(temporary, data, os.O_EXCL, permissions)
+        rename_without_replacing(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     fsync_directory(path.parent)
 
 

@@ -14,6 +14,7 @@ import contextlib
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -24,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from edgescreen_wire.sealed_image import SealError
 from edgescreen_wire.verdict_signature import VerdictKeyError
+from firmware_app.durable import create_whole_durably
 from firmware_app.events import log_event, setup_logging
 from firmware_app.messages import message
 from firmware_app.service.hang_up import HangUpStopsServer
@@ -278,14 +280,35 @@ def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
 
 
 def _export(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    """The export to standard output, or to a new ``--out``: a file or a link there (an earlier export,
+    lost without a word when written over) is refused before anything is exported or audited, as the
+    device's export and backup refuse theirs."""
     from review_station.export import export
 
+    out = Path(args.out) if args.out else None
+    if out is not None and os.path.lexists(out):
+        raise _out_exists(out)
     text = export(engine, args.format, args.site, args.start, args.end, by=OPERATOR)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
+    if out is None:
         sys.stdout.write(text)
+    else:
+        _write_export(out, text)
     return 0
+
+
+def _write_export(out: Path, text: str) -> None:
+    """``text`` at ``out``, whole and for good, never over a file made there since ``_export`` found
+    the name free (another export to it, a copy): refused alike (``create_whole_durably``)."""
+    try:
+        create_whole_durably(out, text.encode("utf-8"))
+    except FileExistsError:
+        raise _out_exists(out) from None
+
+
+def _out_exists(out: Path) -> Refused:
+    from review_station.export import ExportError
+
+    return ExportError(f"{out}: already exists; an export never writes over a file", "out_exists", path=str(out))
 
 
 def _audit(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
@@ -399,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="first day, YYYY-MM-DD, of a result's date: its capture, or its arrival if the device's clock is doubted",
     )
     export_parser.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (likewise)")
-    export_parser.add_argument("--out", help="file to write (default: standard output)")
+    export_parser.add_argument("--out", help="a new file to write, never one there (default: standard output)")
     export_parser.set_defaults(run=_export)
     audit_parser = commands.add_parser("audit", help="the audit log")
     audit_parser.add_subparsers(dest="action", required=True).add_parser("verify", help="check the hash chain")

@@ -843,6 +843,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "format '{format}': expected FHIR or CSV",
         "fr": "format « {format} » : FHIR ou CSV attendu",
     },
+    "export.refused.out_exists": {
+        "en": "{path}: already exists; an export never writes over a file: give a new file name",
+        "fr": "{path} existe déjà ; un export n'écrase jamais un fichier : indiquez un nouveau nom de fichier",
+    },
     "export.refused.bad_site": {"en": "{detail}", "fr": "identifiant de site refusé ({detail})"},
     "export.refused.fhir_check": {
         "en": "the FHIR export failed its coded-value check: {detail}",

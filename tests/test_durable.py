@@ -1,4 +1,5 @@
-"""``replace_durably``, ``create_durably``: a file written whole or not at all, on a disk that fills too."""
+"""``replace_durably``, ``create_durably``, ``create_whole_durably``: a file written whole or not at all, on a
+disk that fills too."""
 
 from __future__ import annotations
 
@@ -6,11 +7,17 @@ import errno
 
 import pytest
 
-from firmware_app.durable import _link_without_replacing, create_durably, rename_without_replacing, replace_durably
+from firmware_app.durable import (
+    _link_without_replacing,
+    create_durably,
+    create_whole_durably,
+    rename_without_replacing,
+    replace_durably,
+)
 from tests.conftest import filled
 
 
-@pytest.mark.parametrize("write", [replace_durably, create_durably])
+@pytest.mark.parametrize("write", [replace_durably, create_durably, create_whole_durably])
 def test_a_file_larger_than_the_room_left_is_refused_never_put_in_place_cut_short(tiny_filesystem, write):
     """With less room than the data, the kernel writes what fits and returns that shorter count: it was
     taken for the whole, and a cut file renamed into place (a wipe's unsent erasures with commands
@@ -37,3 +44,16 @@ def test_a_name_taken_is_never_replaced_and_a_free_one_is_renamed_to(tmp_path, r
     rename(source, free)
     assert free.read_bytes() == b"new backup"
     assert not source.exists()
+
+
+def test_a_whole_file_is_never_put_over_a_name_taken_and_leaves_nothing_beside_it(tmp_path):
+    """``create_whole_durably`` (the station's ``export --out``): onto a name taken, even one taken
+    after the caller found it free, ``FileExistsError``, that file as it was and no part of the new
+    one left beside it; onto a free name, the data there, and nothing else."""
+    taken, free = tmp_path / "taken.csv", tmp_path / "free.csv"
+    taken.write_bytes(b"the earlier export")
+    with pytest.raises(FileExistsError):
+        create_whole_durably(taken, b"a new export")
+    assert taken.read_bytes() == b"the earlier export" and list(tmp_path.iterdir()) == [taken]
+    create_whole_durably(free, b"a new export")
+    assert free.read_bytes() == b"a new export" and sorted(tmp_path.iterdir()) == [free, taken]

@@ -14,10 +14,12 @@ from sqlalchemy import Engine, event, select, update
 
 from firmware_app.messages import message
 from review_station import accounts
+from review_station.cli import main
 from review_station.config import WebConfig, load_review_config
 from review_station.storage.tables import audit, devices, users
 from tests.conftest import PROJECT_ROOT
 from tests.review_station.kit import station_config
+from tests.review_station.test_export import reviewed_site
 
 
 def review(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -115,6 +117,67 @@ def test_an_export_with_no_reviewed_results_says_so_and_writes_no_file(tmp_path,
     done = review(config, "export", "--format", "fhir", "--site", "site-a", *dates)
     said = "refused: no reviewed results of site 'site-a' dated from 2026-04-01 to 2026-04-30"
     assert done.returncode == 1 and said in done.stderr and not out.exists()
+
+
+# An export of ``reviewed_site``'s day, to ``--out``.
+EXPORT = ("export", "--format", "csv", "--site", "site-a", "--from", "2026-11-29", "--to", "2026-11-29", "--out")
+
+
+def exports_audited(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return len(connection.execute(select(audit.c.seq).where(audit.c.kind == "export")).all())
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_export_never_writes_over_a_file_at_out(tmp_path, engine: Engine, language: str) -> None:
+    """``export --out`` wrote over whatever was there, an earlier export too, without a word, and
+    through a link to wherever it pointed; the device's export and backup never do. Now a file or a
+    link there is refused in the station's language (status 1) before anything is exported or
+    audited, and left byte for byte; a new name gets the whole export and nothing beside it."""
+    reviewed_site(engine)
+    config = station_config(tmp_path / "station", engine, 1883, extra=f'language = "{language}"\n')
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    earlier, link, new = folder / "export.csv", folder / "linked.csv", folder / "new.csv"
+    earlier.write_bytes(b"result_id,verdict\r\nan earlier export,refer\r\n")
+    link.symlink_to(tmp_path / "elsewhere.csv")
+    for out in (earlier, link):
+        refused = review(config, *EXPORT, str(out))
+        said = {
+            "en": f"refused: {out}: already exists; an export never writes over a file: give a new file name",
+            "fr": f"refusé{NBSP}: {out} existe déjà{NBSP}; un export n'écrase jamais un fichier{NBSP}: "
+            "indiquez un nouveau nom de fichier",
+        }[language]
+        assert refused.returncode == 1 and refused.stderr == f"{said}\n", refused.stderr
+    assert earlier.read_bytes() == b"result_id,verdict\r\nan earlier export,refer\r\n"
+    assert not (tmp_path / "elsewhere.csv").exists() and exports_audited(engine) == 0
+    made = review(config, *EXPORT, str(new))
+    assert made.returncode == 0, made.stderr
+    assert len(new.read_text().splitlines()) == 3 and sorted(folder.iterdir()) == [earlier, link, new]
+
+
+def test_an_export_never_writes_over_a_file_made_at_out_while_it_is_made(tmp_path, engine: Engine, capsys) -> None:
+    """A file made at ``--out`` after the command found the name free (a second export to that name, a
+    copy) is kept as it is too: the export is put in place by a rename that never replaces, refused
+    as a file there before, and what it wrote beside it removed."""
+    reviewed_site(engine)
+    config = station_config(tmp_path / "station", engine, 1883)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "export.csv"
+
+    def made_meanwhile(*executed: object) -> None:
+        if str(executed[2]).startswith("INSERT INTO audit"):  # the export audited: the name was found free
+            out.write_bytes(b"another export")
+
+    event.listen(Engine, "after_cursor_execute", made_meanwhile)
+    try:
+        status = main(["--config", str(config), *EXPORT, str(out)])
+    finally:
+        event.remove(Engine, "after_cursor_execute", made_meanwhile)
+    said = f"refused: {out}: already exists; an export never writes over a file: give a new file name\n"
+    assert status == 1 and capsys.readouterr().err.endswith(said)
+    assert out.read_bytes() == b"another export" and list(folder.iterdir()) == [out]
 
 
 NBSP = "\u00a0"  # French sets a space that never breaks before : ; ? ! and inside « » (the device's typography)
