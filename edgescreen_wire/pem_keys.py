@@ -1,10 +1,13 @@
 """The station's key files as both sides hold them: the photo key (X25519, which devices seal to)
 and the verdict key (Ed25519, which devices check signatures with). One way to read and write
 them, each refusal naming the file and the key, raised as the caller's own error: a private half
-is refused when the group or others may read it, and never overwritten."""
+is refused when the group or others may read it, and neither half is ever written over a file."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -12,10 +15,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from firmware_app.secret_file import ExposedSecret, read_secret, write_new_secret
+from firmware_app.durable import create_whole_durably
+from firmware_app.secret_file import ExposedSecret, make_secret_folder, read_secret, write_new_secret
 
 Public = TypeVar("Public")
 Private = TypeVar("Private")
+
+# Why a key pair is not written where a file is: at the private half's path, at the public half's.
+PRIVATE_TAKEN = "a key is already there; it is never overwritten"
+PUBLIC_TAKEN = "a file is already there; a public key is never written over it"
 
 
 def read_public_key(path: Path, kind: type[Public], what: str, error: type[Exception]) -> Public:
@@ -49,12 +57,43 @@ def read_private_key(path: Path, kind: type[Private], what: str, error: type[Exc
 def write_key_pair(
     key: X25519PrivateKey | Ed25519PrivateKey, private_path: Path, public_path: Path, error: type[Exception]
 ) -> None:
-    """Write a new ``key``: its private half created 0600 (never over a key already there), its public
-    half for the devices."""
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    try:
-        write_new_secret(private_path, pem)
-    except FileExistsError:
-        raise error(f"{private_path}: a key is already there; it is never overwritten") from None
+    """Write a new ``key``: its public half for the devices, then its private half created 0600; neither
+    over a file there (a key in use, the other key's public file the devices were given), a link
+    included. Public first, and removed again when the private half cannot be made: a private key
+    whose public half was lost could be neither used nor made again ("a key is already there")."""
+    _refuse_taken(private_path, public_path, error)
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    public_path.write_bytes(public)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    with _refused_as(private_path, "private", PRIVATE_TAKEN, error):
+        make_secret_folder(private_path)  # the public half may go beside it (``models keygen``)
+    with _refused_as(public_path, "public", PUBLIC_TAKEN, error):
+        create_whole_durably(public_path, public)
+    try:
+        with _refused_as(private_path, "private", PRIVATE_TAKEN, error):
+            write_new_secret(private_path, pem)
+    except BaseException:
+        public_path.unlink()
+        raise
+
+
+def _refuse_taken(private_path: Path, public_path: Path, error: type[Exception]) -> None:
+    """Refuse before anything is made: a private key there, a file or a link at ``public_path``, or
+    both halves asked for the same file."""
+    if os.path.lexists(private_path):
+        raise error(f"{private_path}: {PRIVATE_TAKEN}")
+    if os.path.lexists(public_path):
+        raise error(f"{public_path}: {PUBLIC_TAKEN}")
+    if public_path.absolute() == private_path.absolute():
+        raise error(f"{public_path}: the public key goes to a file of its own, not the private key's")
+
+
+@contextmanager
+def _refused_as(path: Path, half: str, taken: str, error: type[Exception]) -> Iterator[None]:
+    """Writing a key's ``half`` ("public", "private") at ``path``: a file made there meanwhile refused
+    as ``taken`` says, any other reason the file system gives with it."""
+    try:
+        yield
+    except FileExistsError:
+        raise error(f"{path}: {taken}") from None
+    except OSError as problem:
+        raise error(f"{path}: the {half} key cannot be written ({problem})") from None

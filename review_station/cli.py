@@ -28,6 +28,7 @@ from edgescreen_wire.verdict_signature import VerdictKeyError
 from firmware_app.durable import create_whole_durably
 from firmware_app.events import log_event, setup_logging
 from firmware_app.messages import message
+from firmware_app.records.database import RequestRefused, output_problem
 from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
@@ -298,11 +299,15 @@ def _export(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
 
 def _write_export(out: Path, text: str) -> None:
     """``text`` at ``out``, whole and for good, never over a file made there since ``_export`` found
-    the name free (another export to it, a copy): refused alike (``create_whole_durably``)."""
+    the name free (another export to it, a copy): refused alike (``create_whole_durably``). A folder
+    not there, one that cannot be written, a full disk: refused as the device refuses its own exports'
+    (``output_problem``), nothing left there."""
     try:
         create_whole_durably(out, text.encode("utf-8"))
     except FileExistsError:
         raise _out_exists(out) from None
+    except OSError as error:
+        raise output_problem(out, error) from error
 
 
 def _out_exists(out: Path) -> Refused:
@@ -453,9 +458,8 @@ def _command(argv: Sequence[str] | None) -> int:
         return EXIT_DATABASE
     try:
         return args.run(config, engine, args)
-    except (Refused, SealError, VerdictKeyError) as error:  # a key file's refusal names it in its own English
-        why = refusal(error, language) if isinstance(error, Refused) else str(error)
-        print(say("cli.refused", language, why=why), file=sys.stderr)
+    except (Refused, RequestRefused, SealError, VerdictKeyError) as error:
+        print(say("cli.refused", language, why=_why(error, language)), file=sys.stderr)
         return EXIT_REFUSED
     except ConfigError as error:  # what a command finds wrong in its files ([uploads], [broker] TLS)
         print(message("config.error", language).format(problem=error), file=sys.stderr)
@@ -466,6 +470,17 @@ def _command(argv: Sequence[str] | None) -> int:
         return EXIT_DATABASE
     finally:
         engine.dispose()
+
+
+def _why(error: Refused | RequestRefused | SealError | VerdictKeyError, language: str) -> str:
+    """Why a command was refused, in ``language``: the station's refusals from its catalogue, a file it
+    could not write in the device's words for it (``output_problem``); a key file's refusal names it
+    in its own English."""
+    if isinstance(error, Refused):
+        return refusal(error, language)
+    if isinstance(error, RequestRefused):
+        return error.said_in(language)
+    return str(error)
 
 
 if __name__ == "__main__":

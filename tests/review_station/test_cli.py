@@ -17,7 +17,7 @@ from review_station import accounts
 from review_station.cli import main
 from review_station.config import WebConfig, load_review_config
 from review_station.storage.tables import audit, devices, users
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, filled
 from tests.review_station.kit import station_config
 from tests.review_station.test_export import reviewed_site
 
@@ -178,6 +178,50 @@ def test_an_export_never_writes_over_a_file_made_at_out_while_it_is_made(tmp_pat
     said = f"refused: {out}: already exists; an export never writes over a file: give a new file name\n"
     assert status == 1 and capsys.readouterr().err.endswith(said)
     assert out.read_bytes() == b"another export" and list(folder.iterdir()) == [out]
+
+
+# Why an export could not be written, as the station says it in each language (the device's words).
+UNWRITABLE = {
+    "en": "refused: {out}: cannot be written there ({reason}); check that the folder exists (the drive is mounted) "
+    "and can be written",
+    "fr": "refusé\u00a0: {out}\u00a0: ne peut pas être écrit là ({reason})\u00a0; vérifiez que le dossier existe (le "
+    "support est monté) et qu'on peut y écrire",
+}
+REASONS = {
+    "en": ("No such file or directory", "Read-only file system"),
+    "fr": ("aucun fichier ni dossier de ce nom", "support en lecture seule"),
+}
+FULL = {
+    "en": "refused: {out}: the disk is full; free space on {folder} or use another drive",
+    "fr": "refusé\u00a0: {out}\u00a0: le disque est plein\u00a0; libérez de la place sur {folder} ou utilisez un "
+    "autre support",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_export_that_cannot_be_written_is_refused_in_the_stations_language(
+    tmp_path, tiny_filesystem, engine: Engine, language: str
+) -> None:
+    """``export --out`` into a folder that is not there, onto a full disk or a read-only one ended in a
+    Python traceback. Now each is refused in the station's language (status 1), as the device says
+    them (``output_problem``), and nothing is left where the export was to go."""
+    reviewed_site(engine)
+    config = station_config(tmp_path / "station", engine, 1883, extra=f'language = "{language}"\n')
+    missing, read_only = REASONS[language]
+    out = tmp_path / "gone" / "export.csv"
+    refused = review(config, *EXPORT, str(out))
+    assert refused.returncode == 1 and refused.stderr == UNWRITABLE[language].format(out=out, reason=missing) + "\n"
+    out = tiny_filesystem / "export.csv"
+    filled(tiny_filesystem)
+    refused = review(config, *EXPORT, str(out))
+    said = FULL[language].format(out=out, folder=tiny_filesystem)
+    assert refused.returncode == 1 and refused.stderr == f"{said}\n", refused.stderr
+    assert [path.name for path in tiny_filesystem.iterdir()] == ["filler"]
+    (tiny_filesystem / "filler").unlink()
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)], check=True)
+    refused = review(config, *EXPORT, str(out))
+    said = UNWRITABLE[language].format(out=out, reason=read_only)
+    assert refused.returncode == 1 and refused.stderr == f"{said}\n", refused.stderr
 
 
 NBSP = "\u00a0"  # French sets a space that never breaks before : ; ? ! and inside « » (the device's typography)

@@ -1,0 +1,59 @@
+"""``edgescreen-review images keygen`` and ``verdicts keygen`` as an administrator runs them: the public
+half, the file the devices are given, never written over another file, and never a private key left
+without its public half."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgescreen_wire.sealed_image import read_public_key as read_photo_key
+from edgescreen_wire.verdict_signature import read_public_key as read_verdict_key
+from tests.review_station.test_cli import review
+
+# Each key: its config section, and how its public file is read back.
+KEYS = {"images": read_photo_key, "verdicts": read_verdict_key}
+
+
+def station(tmp_path, section: str):
+    """A station config on an SQLite database, its ``section``'s private key file to be made."""
+    private = tmp_path / "station" / f"{section}.key"
+    config = tmp_path / "review.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "review.sqlite3"}"\n[{section}]\nprivate_key_file = "{private}"\n'
+    )
+    return config, private
+
+
+@pytest.mark.parametrize("section", list(KEYS))
+def test_keygen_never_writes_its_public_half_over_a_file_or_through_a_link(tmp_path, section: str) -> None:
+    """``verdicts keygen --public images.pub`` wrote the verdict key over the photo key's public file,
+    the one devices are given, without a word, and through a link to wherever it pointed. Now a file
+    or a link there is refused (status 1), left as it was, and no private key is made."""
+    config, private = station(tmp_path, section)
+    other, link = tmp_path / "images.pub", tmp_path / "linked.pub"
+    other.write_bytes(b"the photo key's public half, given to every device")
+    link.symlink_to(tmp_path / "elsewhere.pub")
+    for public in (other, link):
+        refused = review(config, section, "keygen", "--public", str(public))
+        said = f"refused: {public}: a file is already there; a public key is never written over it\n"
+        assert refused.returncode == 1 and refused.stderr == said, refused.stderr
+    assert other.read_bytes() == b"the photo key's public half, given to every device"
+    assert not (tmp_path / "elsewhere.pub").exists() and not private.exists()
+
+
+@pytest.mark.parametrize("section", list(KEYS))
+def test_keygen_leaves_no_private_key_without_its_public_half(tmp_path, section: str) -> None:
+    """A ``--public`` the station cannot write (its folder missing) ended in a traceback after the
+    private key was made: the public half was lost, and the next run refused "a key is already
+    there". Now it is refused with nothing made, and made whole once the folder is there."""
+    config, private = station(tmp_path, section)
+    public = tmp_path / "usb" / "station.pub"
+    refused = review(config, section, "keygen", "--public", str(public))
+    said = f"refused: {public}: the public key cannot be written ([Errno 2] No such file or directory"
+    assert refused.returncode == 1 and refused.stderr.startswith(said), refused.stderr
+    assert not private.exists() and not public.parent.exists()
+    public.parent.mkdir()
+    made = review(config, section, "keygen", "--public", str(public))
+    assert made.returncode == 0, made.stderr
+    assert KEYS[section](public) and private.stat().st_mode & 0o777 == 0o600
+    assert sorted(public.parent.iterdir()) == [public]
