@@ -15,12 +15,9 @@ erasures this device made (records/erasure_ledger.py).
 
 from __future__ import annotations
 
-import fcntl
-import glob
 import logging
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -99,55 +96,19 @@ def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
 
 
 def _copy(source: sqlite3.Connection, target: Path, place: Callable[[Path, Path], None]) -> None:
-    """Snapshot ``source`` into a new private file beside ``target``, flushed, put there by ``place`` (a
+    """Snapshot ``source`` into a new private file at ``target``, flushed, put there by ``place`` (a
     rename) only when whole; a copy cut short (a full drive) or not placed (``rename_without_replacing``
-    finding a file there) is removed: it is no backup, and it holds the patients' data. The copy's name
-    is its own (``_partial_copy``): under one name for every backup to ``target``, the second of two at
-    once removed the first's copy to make its own, and the first renamed that one, half-written, onto
-    ``target``. The copies killed backups left are removed first (``_remove_abandoned_copies``)."""
-    _remove_abandoned_copies(target)
-    partial, descriptor = _partial_copy(target)
+    finding a file there) is removed: it is no backup, and it holds the patients' data."""
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
         _snapshot(source, partial)
         place(partial, target)
     except BaseException:
-        _remove(partial)
+        partial.unlink(missing_ok=True)
         raise
-    finally:
-        os.close(descriptor)  # the lock, held until the copy is renamed or removed
     fsync_directory(target.parent)
-
-
-def _partial_copy(target: Path) -> tuple[Path, int]:
-    """A new empty file (0600) beside ``target`` for its copy, of a name no other copy has (``mkstemp``
-    makes it with O_EXCL), and a descriptor of it holding its flock, which says the copy is alive. A
-    backup may take the file for abandoned in the moment between its making and its lock, and remove
-    it: the lock is then on a file no longer under that name, and another is made."""
-    while True:
-        descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        with suppress(FileNotFoundError):
-            if os.path.samestat(os.stat(name), os.fstat(descriptor)):
-                return Path(name), descriptor
-        os.close(descriptor)
-
-
-def _remove_abandoned_copies(target: Path) -> None:
-    """Remove, with their journals, the partial copies killed backups left beside ``target`` (an older
-    release's ``.NAME.partial`` too): the patients' data under a name nobody looks at. Abandoned is
-    what the kernel says, not a guess: the flock ``_partial_copy`` takes is held while the copy is
-    written and released when its process ends, however it ends (SIGKILL, a power cut). A name
-    holding the pid could not tell: pids are reused, and another device's mean nothing here. A copy
-    locked is another backup's, at work, and is left to it. The name's pattern also takes the copies
-    of a backup to ``NAME.x``: abandoned too when unlocked."""
-    for path in target.parent.glob(f".{glob.escape(target.name)}.*partial"):
-        with suppress(OSError):  # gone since, locked (a backup at work), a link, or nothing to open
-            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                _remove(path)
-            finally:
-                os.close(descriptor)
 
 
 def _snapshot(source: sqlite3.Connection, path: Path) -> None:
@@ -369,7 +330,7 @@ def _put_in_place(staged: Path, database: Path) -> None:
 
 
 def _remove(staged: Path) -> None:
-    """A copy not placed, or records staged and not restored, with its journal: the patients' data."""
+    """Records staged and not restored, with their journal: they hold the patients' data."""
     for leftover in database_files(staged):
         leftover.unlink(missing_ok=True)
 

@@ -7,17 +7,14 @@ import json
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from edgescreen_wire.erasure import parse_erasure
-from firmware_app import backup as backup_module
 from firmware_app.backup import COPIES, backup, last_backup
 from firmware_app.cli import main
 from firmware_app.file_system import largest_file
@@ -247,111 +244,12 @@ def test_a_file_made_at_the_backups_name_while_it_copies_is_kept_and_the_backup_
     backup is refused as one to a name already taken is."""
     directory, config, _ = device
     out = tmp_path / "b"
-    with appearing_on_open(".partial", out):
+    with appearing_on_open("/.b.partial", out):
         status = main(["--config", str(in_language(config, language)), "backup", "--out", str(out)])
     assert out.read_bytes() == b"precious"  # on main: the new backup, over it (SQLite format 3)
     said = sentence("backup.out_exists", language, path=str(out))
     assert status == 2 and capsys.readouterr().err.endswith(f"edgescreen: {said}\n")  # on main: 0
-    assert list(tmp_path.glob(".b.*partial")) == [] and backups_audited(directory) == 0
-
-
-def _backing_up(directory, out, outcomes: list) -> None:
-    """One backup of ``directory``'s records to ``out``, with records of its own (a connection per
-    thread), its summary or its refusal added to ``outcomes``."""
-    store = open_store(directory)
-    try:
-        outcomes.append(backup(store, out))
-    except Exception as error:
-        outcomes.append(error)
-    finally:
-        store.records.close()
-
-
-def test_two_backups_to_one_name_at_once_leave_one_whole_backup_and_refuse_the_other(tmp_path, device, monkeypatch):
-    """Both copied into one partial name beside ``--out`` (``.b.partial``), each removing what was
-    there first: the second removed the first's finished copy and made its own, and the first renamed
-    that empty copy onto the backup's name, found it no backup and removed it. The first, finished,
-    failed ("not an EdgeScreen records backup") while the second made the backup. Here the first's copy
-    waits to be renamed until the second has made its partial copy; that one waits for the first to end."""
-    directory, _, _ = device
-    out = tmp_path / "b"
-    copied, second_made, first_ended = threading.Event(), threading.Event(), threading.Event()
-    snapshot = backup_module._snapshot
-
-    def in_turn(source, path) -> None:
-        if threading.current_thread().name == "first":
-            snapshot(source, path)
-            copied.set()
-            assert second_made.wait(30)
-        else:
-            second_made.set()
-            assert first_ended.wait(30)
-            snapshot(source, path)
-
-    monkeypatch.setattr(backup_module, "_snapshot", in_turn)
-    first, second = [], []
-    threads = [
-        threading.Thread(target=_backing_up, args=(directory, out, outcomes), name=name)
-        for name, outcomes in (("first", first), ("second", second))
-    ]
-    threads[0].start()
-    assert copied.wait(30)
-    threads[1].start()
-    threads[0].join(30)
-    first_ended.set()
-    threads[1].join(30)
-
-    (made,), (refused,) = first, second
-    assert isinstance(made, backup_module.BackupSummary), made  # on main: RecordsError, the second's empty copy
-    assert made.screenings == 20 and made.images == 20
-    assert isinstance(refused, RequestRefused) and refused.key == "backup.out_exists", refused  # on main: made
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["b", "device"]  # no partial copy left
-    assert backups_audited(directory) == 1
-    copy = sqlite3.connect(out)
-    try:
-        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert copy.execute("SELECT count(*) FROM screening").fetchone()[0] == 20
-    finally:
-        copy.close()
-
-
-# A backup killed before its finished copy was renamed: ``_snapshot`` copies, says so, and waits.
-KILLED_AFTER_COPYING = """
-import sys, time
-import firmware_app.backup as backup
-from firmware_app.cli import main
-snapshot = backup._snapshot
-def copied(source, path):
-    snapshot(source, path)
-    print("copied", flush=True)
-    time.sleep(600)
-backup._snapshot = copied
-main(["--config", sys.argv[1], "backup", "--out", sys.argv[2]])
-"""
-
-
-def test_the_partial_copy_of_a_killed_backup_is_removed_by_the_next(tmp_path, device):
-    """A kill leaves its partial copy beside ``--out``, the patients' data in it: the next backup to that
-    name removes it, as it removes an older release's (``.b.partial``), and keeps nothing but the backup."""
-    directory, config, _ = device
-    out = tmp_path / "b"
-    killed = subprocess.Popen(
-        [sys.executable, "-c", KILLED_AFTER_COPYING, str(config), str(out)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert killed.stdout.readline() == "copied\n"
-    finally:
-        killed.send_signal(signal.SIGKILL)
-        killed.wait()
-    assert list(tmp_path.glob(".b.*partial"))  # its copy, left
-    (tmp_path / ".b.partial").write_bytes((directory / "records.sqlite3").read_bytes())  # an older release's
-    run = edgescreen("backup", "--out", str(out), config=config)
-    assert run.returncode == 0, run.stderr
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["b", "device"]
-    assert backups_audited(directory) == 1
+    assert list(tmp_path.glob(".b.partial")) == [] and backups_audited(directory) == 0
 
 
 def test_the_write_ahead_log_of_a_killed_restores_staged_records_is_not_replayed_onto_the_next(tmp_path, device):
@@ -389,7 +287,7 @@ def test_records_made_where_a_restore_goes_while_it_checks_the_backup_are_kept_a
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
     target, target_config = _fresh_device(tmp_path, directory)
     database = target / "records.sqlite3"
-    with appearing_on_open(".partial", database):
+    with appearing_on_open(".records.sqlite3.restoring.partial", database):
         status = main(["--config", str(in_language(target_config, language)), "restore", str(tmp_path / "b")])
     assert database.read_bytes() == b"precious"  # on main: the restored records, over them
     said = sentence("refused.restore_records_exist", language, path=str(database), files="records.sqlite3")
@@ -465,7 +363,7 @@ def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
     assert said_lines(run.stderr) == [f"edgescreen: {full}"]
     assert ("entered in the records' audit log before it counts" in full) == (language == "en")
     assert f"the disk is full; free space on {directory}" in run.stderr  # the log line's
-    assert not out.exists() and not list(tmp_path.glob(".b.*partial"))
+    assert not out.exists() and not list(tmp_path.glob(".b.partial"))
 
     (tiny_filesystem / "filler").unlink()
     assert edgescreen("backup", "--out", str(out), config=config).returncode == 0
@@ -492,7 +390,7 @@ def test_a_backup_while_the_sync_worker_holds_the_records_alone_on_a_full_disk_s
     assert run.returncode == 5, run.stderr
     held = f"{sentence('health.records.held_alone', language)} {message('backup.records_disk_full', language)}"
     assert said_lines(run.stderr) == [f"edgescreen: {held}"]
-    assert not out.exists() and not list(tmp_path.glob(".b.*partial"))
+    assert not out.exists() and not list(tmp_path.glob(".b.partial"))
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
