@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -57,22 +57,23 @@ def read_private_key(path: Path, kind: type[Private], what: str, error: type[Exc
 def write_key_pair(
     key: X25519PrivateKey | Ed25519PrivateKey, private_path: Path, public_path: Path, error: type[Exception]
 ) -> None:
-    """Write a new ``key``: its public half for the devices, then its private half created 0600; neither
+    """Write a new ``key``: its private half created 0600, then its public half for the devices; neither
     over a file there (a key in use, the other key's public file the devices were given), a link
-    included. Public first, and removed again when the private half cannot be made: a private key
-    whose public half was lost could be neither used nor made again ("a key is already there")."""
+    included. Private first, and removed again when the public half cannot be written: nothing was
+    sealed to it yet. The other way round, a power cut between the two left a public file with no
+    private key, which looks fine to give devices, and every photo sealed to it could never be opened."""
     _refuse_taken(private_path, public_path, error)
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     with _refused_as(private_path, "private", PRIVATE_TAKEN, error):
         make_secret_folder(private_path)  # the public half may go beside it (``models keygen``)
-    with _refused_as(public_path, "public", PUBLIC_TAKEN, error):
-        create_whole_durably(public_path, public)
+        write_new_secret(private_path, pem)
     try:
-        with _refused_as(private_path, "private", PRIVATE_TAKEN, error):
-            write_new_secret(private_path, pem)
+        with _refused_as(public_path, "public", PUBLIC_TAKEN, error):
+            create_whole_durably(public_path, public)
     except BaseException:
-        public_path.unlink()
+        with suppress(OSError):  # the public half's refusal is what the user must read
+            private_path.unlink()
         raise
 
 
