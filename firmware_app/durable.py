@@ -12,6 +12,7 @@ import errno
 import os
 import secrets
 import threading
+from contextlib import suppress
 from pathlib import Path
 
 from firmware_app.records.clock import libc
@@ -88,7 +89,10 @@ def create_whole_durably(path: Path, data: bytes, permissions: int = 0o644) -> N
         _write_file(temporary, data, os.O_EXCL, permissions)
         rename_without_replacing(temporary, path)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        # A read-only mount refuses even the unlink of a name that is not there (EROFS, not ENOENT):
+        # the error that stopped the write is the one to say.
+        with suppress(OSError):
+            temporary.unlink()
         raise
     fsync_directory(path.parent)
 
