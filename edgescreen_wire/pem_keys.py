@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from firmware_app.durable import create_whole_durably
-from firmware_app.secret_file import ExposedSecret, make_secret_folder, read_secret, write_new_secret
+from firmware_app.secret_file import ExposedSecret, read_secret, write_new_secret
 
 Public = TypeVar("Public")
 Private = TypeVar("Private")
@@ -66,8 +66,7 @@ def write_key_pair(
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     with _refused_as(private_path, "private", PRIVATE_TAKEN, error):
-        make_secret_folder(private_path)  # the public half may go beside it (``models keygen``)
-        write_new_secret(private_path, pem)
+        write_new_secret(private_path, pem)  # its folder too, where the public half may go (``models keygen``)
     try:
         with _refused_as(public_path, "public", PUBLIC_TAKEN, error):
             create_whole_durably(public_path, public)

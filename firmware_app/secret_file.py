@@ -35,15 +35,10 @@ def read_secret(path: Path, what: str) -> bytes:
     return secret
 
 
-def make_secret_folder(path: Path) -> None:
-    """Make the folder ``path`` goes in, with its parents, for its owner alone (0700) where it is new."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-
 def write_new_secret(path: Path, secret: bytes) -> None:
     """Create ``path`` with mode 0600 holding ``secret``, flushed to the disk; ``FileExistsError`` when a
     file is there already: a key in use is never overwritten (what it sealed or signed would be lost)."""
-    make_secret_folder(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(secret)
