@@ -15,10 +15,14 @@ erasures this device made (records/erasure_ledger.py).
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import logging
 import os
+import re
+import secrets
 import sqlite3
-from collections.abc import Callable
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -67,6 +71,10 @@ from firmware_app.wording import gigabytes
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
 LAST_BACKUP = "last_backup"
 
+# How old a partial copy of another boot's or another machine's must be to be taken for abandoned: its
+# process number means nothing here, so only its age tells; a copy at work is written to all along.
+ABANDONED_AFTER = 24 * 3600
+
 # How many copies a backup makes when patients are erased while it copies: each copy holds the records
 # of the moment its read began, so one an erasure overtook still holds that patient and is thrown away.
 COPIES = 3
@@ -95,20 +103,78 @@ def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
     return screenings, connection.execute("SELECT count(*) FROM image").fetchone()[0]
 
 
-def _copy(source: sqlite3.Connection, target: Path, place: Callable[[Path, Path], None]) -> None:
-    """Snapshot ``source`` into a new private file at ``target``, flushed, put there by ``place`` (a
-    rename) only when whole; a copy cut short (a full drive) or not placed (``rename_without_replacing``
-    finding a file there) is removed: it is no backup, and it holds the patients' data."""
-    partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
+def _copy(source: sqlite3.Connection, target: Path) -> None:
+    """Snapshot ``source`` into a new file at ``target`` (``_partial_copy``), renamed there only when
+    whole, never over a file there (``rename_without_replacing``): a copy not placed is removed."""
+    partial = _partial_copy(source, target)
+    try:
+        rename_without_replacing(partial, target)
+    except BaseException:
+        _remove(partial)
+        raise
+    fsync_directory(target.parent)
+
+
+def _partial_copy(source: sqlite3.Connection, target: Path) -> Path:
+    """Snapshot ``source`` into a new private file beside ``target``, flushed, under a name of its own
+    (``_partial_name``): under one name for every copy to ``target``, the second of two at once (two
+    backups to one --out, two restores) removed the first's copy to make its own, and the first put
+    that one, empty, in place. A copy cut short (a full drive) is removed: it holds the patients' data.
+    The copies killed backups and restores left first go (``_remove_abandoned_copies``)."""
+    _remove_abandoned_copies(target)
+    partial = _partial_name(target, os.getpid())
     os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
         _snapshot(source, partial)
-        place(partial, target)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        _remove(partial)
         raise
-    fsync_directory(target.parent)
+    return partial
+
+
+def _pid_space() -> str:
+    """What a process number means here: this boot of this kernel, in this pid namespace (a container
+    sharing the folder has its own numbers); 8 hex digits."""
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    return hashlib.sha256(f"{boot} {os.readlink('/proc/self/ns/pid')}".encode()).hexdigest()[:8]
+
+
+def _partial_name(target: Path, pid: int) -> Path:
+    """``.NAME.SPACE.PID.RANDOM.partial``: whose copy it is, in the name itself, for the next backup or
+    restore to tell an abandoned copy from one at work without a lock (network drives, where backups
+    go, break SQLite's writes under one); no other copy has it (random, and made with O_EXCL)."""
+    return target.with_name(f".{target.name}.{_pid_space()}.{pid}.{secrets.token_hex(4)}.partial")
+
+
+def _remove_abandoned_copies(target: Path) -> None:
+    """Remove, with their journals, the partial copies beside ``target`` whose backup or restore surely
+    died (``_abandoned``): the patients' data under a name nobody looks at. One that cannot be removed
+    stops nothing; an older release's ``.NAME.partial`` goes too, as that release removed it."""
+    own = re.compile(rf"\.{re.escape(target.name)}\.(?:([0-9a-f]{{8}})\.(\d+)\.[0-9a-f]{{8}}\.)?partial")
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*partial"):
+        if (name := own.fullmatch(path.name)) and _abandoned(path, name[1], name[2]):
+            with suppress(OSError):  # not ours to remove (another user's): the copy is still made
+                _remove(path)
+
+
+def _abandoned(path: Path, space: str | None, pid: str | None) -> bool:
+    """Whether the copy at ``path`` made by process ``pid`` in ``space`` is surely no longer written: its
+    process is gone, when it ran here; when it ran under another boot or on another machine, whose
+    numbers mean nothing here, it has not been written to for ``ABANDONED_AFTER``."""
+    if space is None or pid is None:
+        return True  # an older release's, which removed it unasked
+    if space == _pid_space():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass  # another user's process: alive
+        return False
+    try:
+        return time.time() - path.lstat().st_mtime > ABANDONED_AFTER
+    except FileNotFoundError:
+        return False  # removed since by another backup
 
 
 def _snapshot(source: sqlite3.Connection, path: Path) -> None:
@@ -174,7 +240,7 @@ def _copy_unless_overtaken(store: ScreeningStore, out: Path) -> BackupSummary | 
     """A copy at ``out``, checked and audited; ``None``, and no copy left, when a patient was erased
     after the copy's newest event: the copy would give the technician a patient the device erased."""
     try:
-        _copy(store.records.connection, out, rename_without_replacing)
+        _copy(store.records.connection, out)
     except FileExistsError:  # made there since ``backup`` checked: another backup to that name, a copy
         raise RequestRefused.saying("backup.out_exists", path=str(out)) from None
     except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
@@ -289,11 +355,10 @@ def restore(
         # This device's witness counts this device's screenings, not those of one it replaces.
         witnessed_before = read_witness(witness_path(database)) if made_by in (None, here) else None
         database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        staged = database.with_name(f".{database.name}.restoring")
-        # What a restore killed with its staged records open left (their -wal above all, which SQLite
-        # would replay onto this copy) goes first.
-        _remove(staged)
-        _copy(source, staged, os.replace)
+        # An older release staged under one name: what one killed there left (its -wal above all) goes.
+        for legacy in ("restoring", "restoring.partial"):
+            _remove(database.with_name(f".{database.name}.{legacy}"))
+        staged = _partial_copy(source, database)
     finally:
         source.close()
     try:
@@ -330,7 +395,7 @@ def _put_in_place(staged: Path, database: Path) -> None:
 
 
 def _remove(staged: Path) -> None:
-    """Records staged and not restored, with their journal: they hold the patients' data."""
+    """A copy not placed, or records staged and not restored, with its journal: the patients' data."""
     for leftover in database_files(staged):
         leftover.unlink(missing_ok=True)
 

@@ -7,20 +7,25 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from edgescreen_wire.erasure import parse_erasure
+from firmware_app import backup as backup_module
 from firmware_app.backup import COPIES, backup, last_backup
 from firmware_app.cli import main
 from firmware_app.file_system import largest_file
 from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
 from firmware_app.records.database import RequestRefused, database_files
+from firmware_app.records.identity import Identity
 from firmware_app.records.open_visits import close_lost_visits, visit_recorded, visit_started
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
@@ -244,12 +249,168 @@ def test_a_file_made_at_the_backups_name_while_it_copies_is_kept_and_the_backup_
     backup is refused as one to a name already taken is."""
     directory, config, _ = device
     out = tmp_path / "b"
-    with appearing_on_open("/.b.partial", out):
+    with appearing_on_open(".partial", out):
         status = main(["--config", str(in_language(config, language)), "backup", "--out", str(out)])
     assert out.read_bytes() == b"precious"  # on main: the new backup, over it (SQLite format 3)
     said = sentence("backup.out_exists", language, path=str(out))
     assert status == 2 and capsys.readouterr().err.endswith(f"edgescreen: {said}\n")  # on main: 0
-    assert list(tmp_path.glob(".b.partial")) == [] and backups_audited(directory) == 0
+    assert list(tmp_path.glob(".b.*partial")) == [] and backups_audited(directory) == 0
+
+
+def _in_turn(monkeypatch, copied: threading.Event, first_done: threading.Event) -> None:
+    """``_snapshot`` made to interleave two copies to one name: thread "first" copies (``copied``), then
+    waits until "second" has made its partial copy; "second" copies only once "first" has ended."""
+    second_made = threading.Event()
+    snapshot = backup_module._snapshot
+
+    def in_turn(source, path) -> None:
+        if threading.current_thread().name == "first":
+            snapshot(source, path)
+            copied.set()
+            assert second_made.wait(30)
+        else:
+            second_made.set()
+            assert first_done.wait(30)
+            snapshot(source, path)
+
+    monkeypatch.setattr(backup_module, "_snapshot", in_turn)
+
+
+def _both(work, monkeypatch) -> tuple[object, object]:
+    """What ``work`` gave in thread "first" and in thread "second", started once the first has copied
+    and interleaved by ``_in_turn``."""
+    copied, first_done = threading.Event(), threading.Event()
+    _in_turn(monkeypatch, copied, first_done)
+    outcomes: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        try:
+            outcomes[name] = work()
+        except Exception as error:
+            outcomes[name] = error
+
+    threads = [threading.Thread(target=run, args=(name,), name=name) for name in ("first", "second")]
+    threads[0].start()
+    assert copied.wait(30)
+    threads[1].start()
+    threads[0].join(60)
+    first_done.set()
+    threads[1].join(60)
+    return outcomes["first"], outcomes["second"]
+
+
+def test_two_backups_to_one_name_at_once_leave_one_whole_backup_and_refuse_the_other(tmp_path, device, monkeypatch):
+    """Both copied into one partial name beside ``--out`` (``.b.partial``), each removing what was there
+    first: the second removed the first's finished copy to make its own, and the first renamed that empty
+    one onto the backup's name, found it no backup and removed it; the second then made the backup. Now
+    each copy has a name of its own: the first makes the backup, the second is refused as one to a name
+    taken, its copy removed."""
+    directory, _, _ = device
+    out = tmp_path / "b"
+
+    def backing_up() -> object:
+        store = open_store(directory)
+        try:
+            return backup(store, out)
+        finally:
+            store.records.close()
+
+    made, refused = _both(backing_up, monkeypatch)
+    assert isinstance(made, backup_module.BackupSummary), made  # on main: RecordsError, the second's empty copy
+    assert made.screenings == 20 and made.images == 20
+    assert isinstance(refused, RequestRefused) and refused.key == "backup.out_exists", refused  # on main: made
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["b", "device"]  # no partial copy left
+    assert backups_audited(directory) == 1
+
+
+def test_two_restores_at_once_leave_one_restored_and_refuse_the_other(tmp_path, device, monkeypatch):
+    """Both staged the records under one name (``.records.sqlite3.restoring``): the second removed the
+    first's staged records, with their -wal, while the first had them open. Now each stages under a name
+    of its own: one restores, the other is refused as a restore onto records is, its staging removed."""
+    directory, config, recorded = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, _ = _fresh_device(tmp_path, directory)
+
+    def restoring() -> object:
+        return backup_module.restore(
+            tmp_path / "b", target / "records.sqlite3", target / "records.key", Identity(DEVICE.id, DEVICE.site)
+        )
+
+    made, refused = _both(restoring, monkeypatch)
+    assert isinstance(made, backup_module.BackupSummary) and made.screenings == len(recorded), made
+    assert isinstance(refused, RequestRefused) and refused.key == "refused.restore_records_exist", refused
+    with sqlite3.connect(target / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == len(recorded)
+    assert not [path.name for path in target.iterdir() if path.name.startswith(".records")]
+
+
+# A backup killed mid-copy: ``_snapshot`` says it has begun, and never ends.
+KILLED_WHILE_COPYING = """
+import sys, time
+import firmware_app.backup as backup
+from firmware_app.cli import main
+def copying(source, path):
+    print("copying", flush=True)
+    time.sleep(600)
+backup._snapshot = copying
+main(["--config", sys.argv[1], "backup", "--out", sys.argv[2]])
+"""
+
+
+def _backup_stopped_mid_copy(config, out) -> subprocess.Popen:
+    """A backup to ``out`` in a process of its own, stopped in its copy (``KILLED_WHILE_COPYING``)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WHILE_COPYING, str(config), str(out)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline() == "copying\n"
+    return process
+
+
+def test_the_partial_copy_of_a_backup_killed_mid_copy_is_removed_by_the_next(tmp_path, device):
+    """A kill leaves the partial copy beside ``--out``, the patients' data in it, under a name of its
+    own: the next backup to that name removes it (its process is gone), and keeps only the backup."""
+    _, config, _ = device
+    out = tmp_path / "b"
+    killed = _backup_stopped_mid_copy(config, out)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert len(list(tmp_path.glob(".b.*.partial"))) == 1  # on main: .b.partial, a name every backup shares
+    run = edgescreen("backup", "--out", str(out), config=config)
+    assert run.returncode == 0, run.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["b", "device"]
+
+
+def test_only_partial_copies_surely_abandoned_are_removed(tmp_path, device):
+    """Beside ``--out``: the copy of a backup at work in another process, kept; one of this machine's
+    whose process is gone, removed; one made under another boot or on another machine sharing the
+    folder (its process number means nothing here), kept while fresh and removed once a day old."""
+    _, config, _ = device
+    out = tmp_path / "b"
+    at_work = _backup_stopped_mid_copy(config, out)
+    try:
+        (live,) = tmp_path.glob(".b.*.partial")  # on main: none, the copy at work is .b.partial
+        owner, pid, _, _ = live.name.removeprefix(".b.").split(".")
+        assert int(pid) == at_work.pid
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        abandoned = tmp_path / f".b.{owner}.{dead.stdout.strip()}.0badc0de.partial"
+        elsewhere, old = tmp_path / ".b.0e15e0e0.1.0badc0de.partial", tmp_path / ".b.0e15e0e0.2.0badc0de.partial"
+        for planted in (abandoned, elsewhere, old, abandoned.with_name(f"{abandoned.name}-journal")):
+            planted.write_bytes(b"patients")
+        day_ago = time.time() - 25 * 3600
+        os.utime(old, (day_ago, day_ago))
+        run = edgescreen("backup", "--out", str(tmp_path / "b2"), config=config)  # another name: not touched
+        assert run.returncode == 0, run.stderr
+        assert abandoned.exists()
+        run = edgescreen("backup", "--out", str(out), config=config)
+        assert run.returncode == 0, run.stderr
+        left = sorted(path.name for path in tmp_path.glob(".b.*"))
+        assert left == sorted([live.name, elsewhere.name]), left
+    finally:
+        at_work.kill()
+        at_work.wait()
 
 
 def test_the_write_ahead_log_of_a_killed_restores_staged_records_is_not_replayed_onto_the_next(tmp_path, device):
@@ -287,7 +448,7 @@ def test_records_made_where_a_restore_goes_while_it_checks_the_backup_are_kept_a
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
     target, target_config = _fresh_device(tmp_path, directory)
     database = target / "records.sqlite3"
-    with appearing_on_open(".records.sqlite3.restoring.partial", database):
+    with appearing_on_open(".partial", database):
         status = main(["--config", str(in_language(target_config, language)), "restore", str(tmp_path / "b")])
     assert database.read_bytes() == b"precious"  # on main: the restored records, over them
     said = sentence("refused.restore_records_exist", language, path=str(database), files="records.sqlite3")
