@@ -371,9 +371,14 @@ def _read_only_medium(path: Path, error: BaseException) -> bool:
     return name == "SQLITE_CANTOPEN" and not (os.access(path.parent, os.W_OK) and os.access(path, os.W_OK))
 
 
-def records_problem(path: Path, error: BaseException) -> RecordsError:
+def records_problem(path: Path, error: BaseException, waited_s: float | None = None) -> RecordsError:
     """A ``RecordsError`` naming the records file, what is wrong with it and what to do, for any
-    error the file system or SQLite raised: a full disk does not read like broken hardware."""
+    error the file system or SQLite raised: a full disk does not read like broken hardware.
+
+    ``waited_s``: how long the refused statement waited for a lock, the busy timeout every opened
+    connection waits (``_open``) unless given. It is the caller's to say: worked out here, it was the
+    wait an opening would pick now, which another process taking or giving back the records meanwhile
+    made 3 s of a write that waited 30, or the reverse."""
     name = getattr(error, "sqlite_errorname", "")
     if _disk_full(path, error):
         if name == "SQLITE_BUSY":  # its lock on a disk with little room: the worker's, held alone
@@ -383,7 +388,7 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
             )
         return DiskFull(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
     if name == "SQLITE_BUSY":
-        return RecordsLocked(path, error, _opening_wait(path))
+        return RecordsLocked(path, error, BUSY_TIMEOUT_S if waited_s is None else waited_s)
     if _read_only_medium(path, error):
         return RecordsError(
             f"{path}: the records cannot be written ({error}); check the permissions of the file and its "
@@ -543,18 +548,19 @@ def open_database(path: Path, read_only: bool = False, alone: bool = False) -> s
     the records meanwhile; a full disk left them none to write with, and they are told it is full
     (``_disk_full``). ``share_again`` gives them back.
     """
+    wait = _opening_wait(path)
     try:
-        return _open(path)
+        return _open(path, wait)
     except (OSError, sqlite3.Error, ValueError) as error:
         readable = read_only and (_disk_full(path, error) or _read_only_medium(path, error)) and _wal_empty(path)
         if not ((alone and _shared_memory_refused(path, error)) or readable):
-            raise records_problem(path, error) from error
+            raise records_problem(path, error, wait) from error
     try:
         if not alone:
             return _open_snapshot(path)
-        connection = _open(path, exclusive=True)
+        connection = _open(path, wait, exclusive=True)
     except (OSError, sqlite3.Error, ValueError) as error:
-        raise records_problem(path, error) from error
+        raise records_problem(path, error, wait) from error
     _HELD_ALONE.add(_held(path))
     return connection
 
@@ -613,20 +619,23 @@ def _opening_wait(path: Path) -> float:
     return min(HELD_ALONE_WAIT_S, BUSY_TIMEOUT_S) if _held_alone(path) else BUSY_TIMEOUT_S
 
 
-def _open(path: Path, exclusive: bool = False) -> sqlite3.Connection:
+def _open(path: Path, wait: float, exclusive: bool = False) -> sqlite3.Connection:
+    """The records, opened and migrated, each statement of it waiting ``wait`` for a lock (migration's
+    writes too: a refusal then states the one wait used, ``records_problem``), and every statement
+    after it the busy timeout."""
     _create_private(path)
-    connection = sqlite3.connect(path, isolation_level=None, timeout=_opening_wait(path))
+    connection = sqlite3.connect(path, isolation_level=None, timeout=wait)
     try:
         connection.row_factory = sqlite3.Row
         if exclusive:  # before the first WAL access, or SQLite makes the shared-memory file
             connection.execute("PRAGMA locking_mode=EXCLUSIVE")
         if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
             raise RecordsError(f"{path}: the file system does not support SQLite's WAL mode")
-        connection.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA secure_delete=ON")
         migrate(connection, path)
+        connection.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
     except BaseException:
         connection.close()
         raise

@@ -32,6 +32,7 @@ from firmware_app.records.database import (
     SCHEMA_VERSION,
     DiskFull,
     RecordsError,
+    RecordsLocked,
     open_database,
     records_problem,
     transaction,
@@ -297,6 +298,27 @@ def test_a_write_refused_by_another_programs_lock_names_that_program_whatever_th
     assert (said.message_key, said.values["pid"]) == ("health.writable.locked_by", holder.pid), said
     named = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
     assert check_sentence(said, language) == sentence("health.writable.locked_by", language, **named)
+
+
+def test_a_refused_write_states_the_wait_it_used_not_the_one_an_opening_would_use_when_described(tmp_path, monkeypatch):
+    """A write waits the busy timeout for another's lock; the refusal stated the wait an opening would
+    pick when it was described (``HELD_ALONE_WAIT_S`` once another process held the records alone by
+    then), not the wait used: "more than 0.1 s" of a write that waited 0.3. It carries the wait used."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.3)
+    monkeypatch.setattr("firmware_app.records.database.HELD_ALONE_WAIT_S", 0.1)
+    store = open_store(tmp_path)
+    with holding_the_lock(store.records.path):
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError) as refused, transaction(store.records.connection):
+            pass
+        took = time.monotonic() - started
+    store.records.close()
+    with holding_the_lock(store.records.path, alone=True):
+        problem = records_problem(store.records.path, refused.value)
+        said = records_unusable(problem)
+    assert took >= 0.3 and isinstance(problem, RecordsLocked), (took, problem)
+    assert problem.waited_s == 0.3 and "for more than 0.3 s" in str(problem), problem
+    assert said.values["seconds"] == "0.3", said
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
