@@ -2908,6 +2908,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "laissez-le finir si c'est une sauvegarde ou un effacement en cours, sinon arrêtez ce programme (sudo "
         "kill {pid}) ; rien de ce qui est enregistré n'est perdu.",
     },
+    # The records kept locked past the wait where the kernel's list of locks cannot be read (a PID
+    # namespace, a hardened kernel; health/checks.py, records_unusable): nobody can be named, nor the
+    # sync worker holding them alone on a full disk told from another program.
+    "health.writable.locked_unlisted": {
+        "en": "The records cannot be written: another process has kept them locked for more than {seconds} s, "
+        "and which one cannot be told here (the kernel's list of locks cannot be read). Call the technician: if "
+        "the disk is nearly full, the sync service may hold them alone until there is room, so free space on it; "
+        "else let a backup or an erasure under way finish, or stop the program that holds them. Nothing recorded "
+        "is lost.",
+        "fr": "Les dossiers ne peuvent pas être écrits : un autre processus les garde verrouillés depuis plus de "
+        "{seconds} s, et lequel ne peut pas être dit ici (la liste des verrous du noyau ne peut pas être lue). "
+        "Appelez le technicien : si le disque est presque plein, le service de synchronisation les garde "
+        "peut-être pour lui seul jusqu'à ce qu'il y ait de la place, libérez-en donc ; sinon laissez finir une "
+        "sauvegarde ou un effacement en cours, ou arrêtez le programme qui les garde. Rien de ce qui est "
+        "enregistré n'est perdu.",
+    },
     # The records' folder or a file of theirs this user may not write, or their file system read-only
     # (health/checks.py, records_not_writable): which one and whose, and what gives it back; the
     # commands are the shell's, in any language.

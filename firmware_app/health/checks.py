@@ -313,9 +313,13 @@ def records_unusable(error: Exception) -> Check:
     that is whole. A full disk on which the sync worker holds them alone says so: the nurse and the
     technician know the results still leave, and why the records wait for room. Records another process
     kept locked are said as the watchdog says a lock held past its wait (``locked``), naming that
-    process: neither the disk nor the card is at fault, and the sync worker holds nothing."""
+    process: neither the disk nor the card is at fault, and the sync worker holds nothing. Where the
+    kernel's list of locks cannot be read, that it cannot be told who holds them: "restart the
+    device" (``locked``'s word for a lock nobody holds) would mend nothing of another's hold."""
     if isinstance(error, RecordsDamaged):
         return _check("records", Level.RED, error=error)
+    if isinstance(error, RecordsLocked) and not error.holder_known:
+        return _check("writable", Level.RED, "locked_unlisted", error=error, seconds=f"{error.waited_s:g}")
     if isinstance(error, RecordsLocked):
         return locked(error.path, error, error.waited_s)
     full = "held_alone" if isinstance(error, HeldAlone) else "full"

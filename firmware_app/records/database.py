@@ -36,15 +36,25 @@ class RecordsLocked(RecordsError):
     """Another process kept the records locked past the wait (``waited_s``): a writer (a backup, an
     erasure, a stuck sync worker, a technician's ``sqlite3``), or one holding them alone on a disk with
     room. Nothing is wrong with the disk or the card; who holds them is the kernel's to say
-    (``health.checks.locked``), and stopping that process, or letting it finish, frees them."""
+    (``health.checks.locked``), and stopping that process, or letting it finish, frees them.
 
-    def __init__(self, path: Path, error: BaseException, waited_s: float) -> None:
+    Not ``holder_known`` where the kernel's list of locks cannot be read (``lock_holder.locks_listed``):
+    nobody can name the holder then, nor tell the sync worker holding them alone on a full disk."""
+
+    def __init__(self, path: Path, error: BaseException, waited_s: float, holder_known: bool = True) -> None:
         super().__init__(
             f"{path}: another process has kept the records locked for more than {waited_s:g} s ({error}); "
-            "`edgescreen doctor` names it: let it finish if it is a backup or an erasure under way, else stop "
-            "it (nothing recorded is lost)"
+            + (
+                "`edgescreen doctor` names it: let it finish if it is a backup or an erasure under way, else stop "
+                "it (nothing recorded is lost)"
+                if holder_known
+                else "which one cannot be told, as the kernel's list of locks cannot be read here: if the disk is "
+                f"nearly full, the sync worker may hold them alone until there is room (free space on {path.parent}); "
+                "else let a backup or an erasure under way finish, or stop the program that holds them (nothing "
+                "recorded is lost)"
+            )
         )
-        self.path, self.waited_s = path, waited_s
+        self.path, self.waited_s, self.holder_known = path, waited_s, holder_known
 
 
 class RecordsDamaged(RecordsError):
@@ -380,15 +390,10 @@ def records_problem(path: Path, error: BaseException, waited_s: float | None = N
     wait an opening would pick now, which another process taking or giving back the records meanwhile
     made 3 s of a write that waited 30, or the reverse."""
     name = getattr(error, "sqlite_errorname", "")
-    if _disk_full(path, error):
-        if name == "SQLITE_BUSY":  # its lock on a disk with little room: the worker's, held alone
-            return HeldAlone(
-                f"{path}: the disk is full, and the sync worker holds the records alone until there is room; "
-                f"free space on {path.parent} (nothing recorded so far is lost)"
-            )
-        return DiskFull(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
     if name == "SQLITE_BUSY":
-        return RecordsLocked(path, error, BUSY_TIMEOUT_S if waited_s is None else waited_s)
+        return _refused_by_lock(path, error, BUSY_TIMEOUT_S if waited_s is None else waited_s)
+    if _disk_full(path, error):
+        return DiskFull(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
     if _read_only_medium(path, error):
         return RecordsError(
             f"{path}: the records cannot be written ({error}); check the permissions of the file and its "
@@ -406,6 +411,22 @@ def records_problem(path: Path, error: BaseException, waited_s: float | None = N
             "restoring the backup onto the new one (README, Backup and restore)"
         )
     return RecordsError(f"{path}: cannot use the records ({error})")
+
+
+def _refused_by_lock(path: Path, error: BaseException, waited_s: float) -> RecordsError:
+    """A statement refused by a lock it waited ``waited_s`` for: the disk full, where a process holds
+    the records alone on little room (``_held_for_room``), else another process keeping them locked.
+    Where the kernel's list of locks cannot be read, neither can be told, nor the holder named."""
+    from firmware_app.health.lock_holder import locks_listed  # which reads this module's file names
+
+    if not locks_listed():
+        return RecordsLocked(path, error, waited_s, holder_known=False)
+    if _held_for_room(path, error):
+        return HeldAlone(
+            f"{path}: the disk is full, and the sync worker holds the records alone until there is room; "
+            f"free space on {path.parent} (nothing recorded so far is lost)"
+        )
+    return RecordsLocked(path, error, waited_s)
 
 
 def output_problem(path: Path, error: BaseException) -> RequestRefused:

@@ -360,6 +360,32 @@ def test_a_command_is_told_at_once_who_holds_the_records_alone_on_a_disk_with_ro
     assert f"edgescreen: {sentence('health.writable.locked_by', language, **named)}" in screen.stderr, screen.stderr
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_records_held_alone_where_the_kernels_lock_list_cannot_be_read_say_the_holder_is_not_known(
+    tiny_filesystem, monkeypatch, language
+):
+    """Where /proc/locks cannot be read (a PID namespace, a hardened kernel), whoever holds the records
+    alone cannot be told: the opening waits the busy timeout, as the shorter wait is not known to be
+    safe, and the refusal said "`edgescreen doctor` names it", and the nurse "restart the device", of a
+    holder nobody could name. Both now say it could not be told, and what may hold them on a full disk."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.4)
+    monkeypatch.setattr("firmware_app.records.database.HELD_ALONE_WAIT_S", 0.1)
+    monkeypatch.setattr("firmware_app.health.lock_holder.PROC_LOCKS", tiny_filesystem / "no-such-list")
+    path = tiny_filesystem / "records.sqlite3"
+    open_database(path).close()
+    with holding_the_lock(path, alone=True):
+        filled(tiny_filesystem)
+        started = time.monotonic()
+        with pytest.raises(RecordsLocked) as refused:
+            open_database(path)
+        took = time.monotonic() - started
+        said = records_unusable(refused.value)
+    assert took >= 0.4 and refused.value.waited_s == 0.4, took
+    assert "cannot be read" in str(refused.value) and "doctor" not in str(refused.value), refused.value
+    assert said.message_key == "health.writable.locked_unlisted", said
+    assert check_sentence(said, language) == sentence("health.writable.locked_unlisted", language, seconds="0.4")
+
+
 def test_a_worker_started_beside_a_long_write_on_a_nearly_full_disk_leaves_the_records_shared(
     tiny_filesystem, monkeypatch
 ):
