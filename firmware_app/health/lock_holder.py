@@ -49,6 +49,13 @@ class LockHolder:
     program: str | None
     unit: str | None
 
+    @property
+    def named(self) -> str:
+        """Who it is, in the log's English: its service, else its program, else its pid alone."""
+        if self.unit is not None:
+            return f"the {self.unit} service (process {self.pid})"
+        return f"process {self.pid}" if self.program is None else f"{self.program} (process {self.pid})"
+
 
 def _kernel_ids(info: os.stat_result, mount: Mount | None) -> set[str]:
     """The names /proc/locks may give the file ``info`` describes (``major:minor:inode``, the numbers

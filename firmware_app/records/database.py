@@ -15,8 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from firmware_app.messages import Worded, said, system_reason
+
+if TYPE_CHECKING:
+    from firmware_app.health.lock_holder import LockHolder
 
 
 class RecordsError(RuntimeError):
@@ -28,8 +32,16 @@ class DiskFull(RecordsError):
 
 
 class HeldAlone(DiskFull):
-    """The records' disk is full and the sync worker holds them alone (``open_database``) until there is
-    room: no other process can open them meanwhile, and waiting longer does not help."""
+    """The records' disk is full and ``holder`` holds them alone: the sync worker until there is room
+    (``open_database``), or a technician's ``sqlite3`` in exclusive mode. No other process can open them
+    meanwhile, and waiting longer does not help. Named as the kernel listed it when refused."""
+
+    def __init__(self, path: Path, holder: LockHolder) -> None:
+        super().__init__(
+            f"{path}: the disk is full, and {holder.named} holds the records alone; free space on {path.parent} "
+            "(nothing recorded so far is lost)"
+        )
+        self.holder = holder
 
 
 class RecordsLocked(RecordsError):
@@ -343,20 +355,25 @@ def _disk_full(path: Path, error: BaseException) -> bool:
 
 
 def _held_for_room(path: Path, error: BaseException) -> bool:
-    """The lock of records held alone (``_held_alone``) on a disk with little room: the sync worker's,
+    """The lock of records held alone (``_room_holder``) on a disk with little room: the sync worker's,
     for want of room for the shared memory (``open_database``). Any lock on little room was taken for
     it, so a backup, an erasure or a technician's ``sqlite3`` writing on a nearly full card was told "the
     disk is full, and the sync worker holds the records alone", of a worker that held nothing: such a
     writer's lock is ``RecordsLocked``, whatever the room."""
-    return getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY" and _little_room(path) and _held_alone(path)
+    return getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY" and _room_holder(path) is not None
 
 
-def _held_alone(path: Path) -> bool:
-    """Whether a process holds the records alone, in exclusive locking mode, as the kernel lists its
-    locks (``lock_holder.alone_holder``): no connection of another can even open them meanwhile."""
+def _room_holder(path: Path) -> LockHolder | None:
+    """The process holding the records alone (``_alone_holder``) on a disk with little room."""
+    return _alone_holder(path) if _little_room(path) else None
+
+
+def _alone_holder(path: Path) -> LockHolder | None:
+    """The process holding the records alone, in exclusive locking mode, as the kernel lists its locks
+    (``lock_holder.alone_holder``): no connection of another can even open them meanwhile."""
     from firmware_app.health.lock_holder import alone_holder  # which reads this module's file names
 
-    return alone_holder(path) is not None
+    return alone_holder(path)
 
 
 def _shared_memory_refused(path: Path, error: BaseException) -> bool:
@@ -415,18 +432,14 @@ def records_problem(path: Path, error: BaseException, waited_s: float | None = N
 
 def _refused_by_lock(path: Path, error: BaseException, waited_s: float) -> RecordsError:
     """A statement refused by a lock it waited ``waited_s`` for: the disk full, where a process holds
-    the records alone on little room (``_held_for_room``), else another process keeping them locked.
+    the records alone on little room (``_room_holder``), else another process keeping them locked.
     Where the kernel's list of locks cannot be read, neither can be told, nor the holder named."""
     from firmware_app.health.lock_holder import locks_listed  # which reads this module's file names
 
     if not locks_listed():
         return RecordsLocked(path, error, waited_s, holder_known=False)
-    if _held_for_room(path, error):
-        return HeldAlone(
-            f"{path}: the disk is full, and the sync worker holds the records alone until there is room; "
-            f"free space on {path.parent} (nothing recorded so far is lost)"
-        )
-    return RecordsLocked(path, error, waited_s)
+    holder = _room_holder(path)
+    return RecordsLocked(path, error, waited_s) if holder is None else HeldAlone(path, holder)
 
 
 def output_problem(path: Path, error: BaseException) -> RequestRefused:
@@ -625,7 +638,7 @@ def room_to_share(path: Path) -> bool:
 # How long a statement waits for another connection's write lock before SQLite gives up ("database is
 # locked"): a loop promising its heartbeat a time must count it for each write it may wait on.
 BUSY_TIMEOUT_S = 30.0
-# How long opening the records waits for their lock while another process holds them alone (``_held_alone``):
+# How long opening the records waits for their lock while another process holds them alone (``_alone_holder``):
 # the sync worker until there is room again (``open_database``), a technician's ``sqlite3`` until it is
 # closed. The commands and the app waited out the whole busy timeout to be told so, and on a disk with room
 # the nurse's screen hung 30 s to be told the card might be failing. Opening only reads, which in WAL mode
@@ -637,7 +650,7 @@ def _opening_wait(path: Path) -> float:
     """How long a lock on the records is waited for before they are refused (``RecordsLocked``): the
     opening's ``HELD_ALONE_WAIT_S`` while a process holds them alone, else the busy timeout, which a
     write waits for another's write whatever the room."""
-    return min(HELD_ALONE_WAIT_S, BUSY_TIMEOUT_S) if _held_alone(path) else BUSY_TIMEOUT_S
+    return min(HELD_ALONE_WAIT_S, BUSY_TIMEOUT_S) if _alone_holder(path) is not None else BUSY_TIMEOUT_S
 
 
 def _open(path: Path, wait: float, exclusive: bool = False) -> sqlite3.Connection:

@@ -205,8 +205,8 @@ def test_a_command_is_told_at_once_that_the_worker_holds_the_records_alone_on_a_
 ):
     """While the sync worker held the records alone on a full disk, a command waited out the whole busy
     timeout (30 s) for their lock before saying the disk was full. It now says within a few seconds, in
-    the device's language, that the disk is full and the sync service holds the records until there is
-    room, nothing lost; ``sync status`` reads them as promptly."""
+    the device's language, that the disk is full and the worker's process (no service here: its
+    program, by name) holds the records, nothing lost; ``sync status`` reads them as promptly."""
     config = in_language(write_config(tiny_filesystem, free_port()), language)
     store = open_store(tiny_filesystem)
     record_one(store, small_photo(retina_rgb, 64))
@@ -216,6 +216,7 @@ def test_a_command_is_told_at_once_that_the_worker_holds_the_records_alone_on_a_
     log = ProcessLog(worker)
     try:
         log.wait_for("sync.records_alone")
+        named = {"program": Path(f"/proc/{worker.pid}/comm").read_text().strip(), "pid": worker.pid}
         started = time.monotonic()
         status = edgescreen("sync", "status", "--json", config=config)
         screen = edgescreen("screen", str(retina_jpeg), config=config)
@@ -226,7 +227,8 @@ def test_a_command_is_told_at_once_that_the_worker_holds_the_records_alone_on_a_
         worker.wait(15)
     assert took < 40, f"the two commands took {took:.0f} s"
     assert status.returncode == 0 and json.loads(status.stdout)["backlog"] == 1, status.stderr
-    assert screen.returncode == 5 and sentence("health.records.held_alone", language) in screen.stderr, screen.stderr
+    held = sentence("health.records.held_alone_by", language, **named)
+    assert screen.returncode == 5 and held in screen.stderr, screen.stderr
 
 
 def held_alone(directory: Path, retina_rgb) -> Records:
@@ -384,6 +386,28 @@ def test_records_held_alone_where_the_kernels_lock_list_cannot_be_read_say_the_h
     assert "cannot be read" in str(refused.value) and "doctor" not in str(refused.value), refused.value
     assert said.message_key == "health.writable.locked_unlisted", said
     assert check_sentence(said, language) == sentence("health.writable.locked_unlisted", language, seconds="0.4")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_records_held_alone_on_a_full_disk_by_another_program_name_it_not_the_sync_service(
+    tiny_filesystem, monkeypatch, language
+):
+    """Whoever held the records alone on a disk with little room was "the sync service ... sending the
+    results", a technician's ``sqlite3`` in exclusive mode too. The refusal names the process the
+    kernel lists holding them, by its name and pid, in the device's language."""
+    monkeypatch.setattr("firmware_app.records.database.HELD_ALONE_WAIT_S", 0.1)
+    path = tiny_filesystem / "records.sqlite3"
+    open_database(path).close()
+    with holding_the_lock(path, alone=True) as holder:
+        filled(tiny_filesystem)
+        with pytest.raises(DiskFull) as refused:
+            open_database(path)
+        said = records_unusable(refused.value)
+    assert f"backup-tool (process {holder.pid}) holds" in str(refused.value), refused.value
+    assert "sync worker" not in str(refused.value), refused.value
+    assert said.message_key == "health.records.held_alone_by", said
+    named = {"program": "backup-tool", "pid": holder.pid}
+    assert check_sentence(said, language) == sentence("health.records.held_alone_by", language, **named)
 
 
 def test_a_worker_started_beside_a_long_write_on_a_nearly_full_disk_leaves_the_records_shared(
