@@ -2287,13 +2287,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein. Appelez le technicien pour libérer "
         "de la place sur l'appareil (rien de ce qui est enregistré n'est perdu).",
     },
-    "health.records.held_alone": {
-        "en": "The records cannot be opened: the disk is full, and the sync service holds them alone, sending the "
-        "results, until there is room. Call the technician to free space on the device (nothing recorded so far "
-        "is lost).",
-        "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein, et le service de synchronisation les "
-        "garde pour lui seul, et envoie les résultats, jusqu'à ce qu'il y ait de la place. Appelez le technicien "
-        "pour libérer de la place sur l'appareil (rien de ce qui est enregistré n'est perdu).",
+    # A full disk on which a process holds the records alone (health/checks.py, records_unusable), named as
+    # the kernel lists it: an EdgeScreen service (the sync worker) shares them again once there is room.
+    "health.records.held_alone_by_service": {
+        "en": "The records cannot be opened: the disk is full, and the {unit} service (process {pid}) holds them "
+        "alone until there is room. Call the technician to free space on the device (nothing recorded so far is "
+        "lost).",
+        "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein, et le service {unit} (processus "
+        "{pid}) les garde pour lui seul jusqu'à ce qu'il y ait de la place. Appelez le technicien pour libérer de "
+        "la place sur l'appareil (rien de ce qui est enregistré n'est perdu).",
+    },
+    "health.records.held_alone_by": {
+        "en": "The records cannot be opened: the disk is full, and {program} (process {pid}) holds them alone. "
+        "Call the technician to free space on the device, and to let that program finish or stop it (sudo kill "
+        "{pid}); nothing recorded so far is lost.",
+        "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein, et {program} (processus {pid}) les "
+        "garde pour lui seul. Appelez le technicien pour libérer de la place sur l'appareil, et laisser finir ce "
+        "programme ou l'arrêter (sudo kill {pid}) ; rien de ce qui est enregistré n'est perdu.",
+    },
+    "health.records.held_alone_by_another": {
+        "en": "The records cannot be opened: the disk is full, and process {pid}, whose name cannot be read here, "
+        "holds them alone. Call the technician to free space on the device: sudo ps -o user,args -p {pid} names "
+        "that process (nothing recorded so far is lost).",
+        "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein, et le processus {pid}, dont le nom "
+        "ne peut pas être lu ici, les garde pour lui seul. Appelez le technicien pour libérer de la place sur "
+        "l'appareil : sudo ps -o user,args -p {pid} nomme ce processus (rien de ce qui est enregistré n'est "
+        "perdu).",
     },
     "health.audit.green": {
         "en": "Audit log intact ({events} events).",
@@ -2503,7 +2522,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "FAT32 (comme les clés USB vendues), qui ne peut contenir aucun fichier de 4 Go ou plus. Rien n'a été "
         "copié. Sauvegardez sur une clé formatée en exFAT ou ext4 (formatez-la ainsi sur un ordinateur avant).",
     },
-    # After the records' full disk (health.records.full, held_alone): why a backup to another drive needs room there.
+    # After the records' full disk (health.records.full, held_alone_*): why a backup to another drive needs room there.
     "backup.records_disk_full": {
         "en": "A backup is a copy of the patients' data, so it is entered in the records' audit log before it "
         "counts, and that needs a little space on the records' own disk too, whatever drive it is copied to: free "
@@ -2907,6 +2926,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "{pid} le nomme ; "
         "laissez-le finir si c'est une sauvegarde ou un effacement en cours, sinon arrêtez ce programme (sudo "
         "kill {pid}) ; rien de ce qui est enregistré n'est perdu.",
+    },
+    # The records kept locked past the wait where the kernel's list of locks cannot be read (a PID
+    # namespace, a hardened kernel; health/checks.py, records_unusable): nobody can be named, nor the
+    # sync worker holding them alone on a full disk told from another program.
+    "health.writable.locked_unlisted": {
+        "en": "The records cannot be written: another process has kept them locked for more than {seconds} s, "
+        "and which one cannot be told here (the kernel's list of locks cannot be read). Call the technician: if "
+        "the disk is nearly full, the sync service may hold them alone until there is room, so free space on it; "
+        "else let a backup or an erasure under way finish, or stop the program that holds them. Nothing recorded "
+        "is lost.",
+        "fr": "Les dossiers ne peuvent pas être écrits : un autre processus les garde verrouillés depuis plus de "
+        "{seconds} s, et lequel ne peut pas être dit ici (la liste des verrous du noyau ne peut pas être lue). "
+        "Appelez le technicien : si le disque est presque plein, le service de synchronisation les garde "
+        "peut-être pour lui seul jusqu'à ce qu'il y ait de la place, libérez-en donc ; sinon laissez finir une "
+        "sauvegarde ou un effacement en cours, ou arrêtez le programme qui les garde. Rien de ce qui est "
+        "enregistré n'est perdu.",
     },
     # The records' folder or a file of theirs this user may not write, or their file system read-only
     # (health/checks.py, records_not_writable): which one and whose, and what gives it back; the

@@ -532,12 +532,12 @@ def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_a_backup_while_the_sync_worker_holds_the_records_alone_on_a_full_disk_says_so(
+def test_a_backup_while_a_process_holds_the_records_alone_on_a_full_disk_names_it(
     tmp_path, tiny_filesystem, retina_rgb, language
 ):
-    """The sync worker holds the records alone on a full disk (``HeldAlone``), sending the results: the
-    backup made it a plain "disk full", in English on a French device, the worker holding them and the
-    results still leaving unsaid. It says it as every command does (``records_unusable``)."""
+    """A process holds the records alone on a full disk (``HeldAlone``): the backup made it a plain "disk
+    full", in English on a French device, who holds them unsaid. It says it as every command does
+    (``records_unusable``), naming that process."""
     directory = tiny_filesystem / "device"
     directory.mkdir()
     store = open_store(directory)
@@ -545,11 +545,12 @@ def test_a_backup_while_the_sync_worker_holds_the_records_alone_on_a_full_disk_s
     store.records.close()
     config = in_language(write_config(directory, port=1), language)
     out = tmp_path / "b"
-    with holding_the_lock(directory / "records.sqlite3", alone=True):
+    with holding_the_lock(directory / "records.sqlite3", alone=True) as holder:
         filled(tiny_filesystem)
         run = edgescreen("backup", "--out", str(out), config=config)
     assert run.returncode == 5, run.stderr
-    held = f"{sentence('health.records.held_alone', language)} {message('backup.records_disk_full', language)}"
+    named = sentence("health.records.held_alone_by", language, program="backup-tool", pid=holder.pid)
+    held = f"{named} {message('backup.records_disk_full', language)}"
     assert said_lines(run.stderr) == [f"edgescreen: {held}"]
     assert not out.exists() and not list(tmp_path.glob(".b.partial"))
 

@@ -30,7 +30,7 @@ from firmware_app.config import AppConfig, DeviceConfig, QualityConfig, SyncConf
 from firmware_app.file_system import MOUNTINFO
 from firmware_app.health.encryption import Mount, encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.health.lock_holder import write_lock_holder
+from firmware_app.health.lock_holder import LockHolder, write_lock_holder
 from firmware_app.health.service_user import (
     SERVICE_USER,
     has_access_acl,
@@ -310,16 +310,23 @@ def records_unusable(error: Exception) -> Check:
     """The records could not even be opened (``doctor``), or failed a command that used them: red, by
     ``records_problem``'s cause (damaged, a full disk, anything else: a folder or file system that
     cannot be written, a worn card's read error), as "damaged" would send a technician after a file
-    that is whole. A full disk on which the sync worker holds them alone says so: the nurse and the
-    technician know the results still leave, and why the records wait for room. Records another process
+    that is whole. A full disk on which a process holds them alone names it (``HeldAlone``), as the
+    kernel listed it: the sync worker, which sends until there is room, or another program (a
+    technician's ``sqlite3``), which freeing space alone does not stop. Records another process
     kept locked are said as the watchdog says a lock held past its wait (``locked``), naming that
-    process: neither the disk nor the card is at fault, and the sync worker holds nothing."""
+    process: neither the disk nor the card is at fault, and the sync worker holds nothing. Where the
+    kernel's list of locks cannot be read, that it cannot be told who holds them: "restart the
+    device" (``locked``'s word for a lock nobody holds) would mend nothing of another's hold."""
     if isinstance(error, RecordsDamaged):
         return _check("records", Level.RED, error=error)
+    if isinstance(error, RecordsLocked) and not error.holder_known:
+        return _check("writable", Level.RED, "locked_unlisted", error=error, seconds=f"{error.waited_s:g}")
     if isinstance(error, RecordsLocked):
         return locked(error.path, error, error.waited_s)
-    full = "held_alone" if isinstance(error, HeldAlone) else "full"
-    return _check("records", Level.RED, full if isinstance(error, DiskFull) else "unusable", error=error)
+    if isinstance(error, HeldAlone):
+        variant, named = _holder_named(error.holder)
+        return _check("records", Level.RED, f"held_alone_{variant}", error=error, **named)
+    return _check("records", Level.RED, "full" if isinstance(error, DiskFull) else "unusable", error=error)
 
 
 def no_records_yet(database: Path, key_file: Path, marker: Path | None = None) -> Check:
@@ -753,12 +760,18 @@ def locked(database: Path, error: Exception, waited_s: float | None = None) -> C
     if holder is None or holder.pid == os.getpid():
         return _check("writable", Level.RED, "locked", error=error)
     waited = BUSY_TIMEOUT_S if waited_s is None else waited_s
-    held = {"error": error, "pid": holder.pid, "seconds": f"{waited:g}"}
+    variant, named = _holder_named(holder)
+    return _check("writable", Level.RED, f"locked_{variant}", error=error, seconds=f"{waited:g}", **named)
+
+
+def _holder_named(holder: LockHolder) -> tuple[str, dict[str, int | str]]:
+    """How a message names ``holder``, and by which values: ``by_service``, its EdgeScreen service (for
+    ``systemctl``); ``by``, its program; ``by_another``, its pid alone, where /proc hides its name."""
     if holder.unit is not None:
-        return _check("writable", Level.RED, "locked_by_service", unit=holder.unit, **held)
+        return "by_service", {"unit": holder.unit, "pid": holder.pid}
     if holder.program is not None:
-        return _check("writable", Level.RED, "locked_by", program=holder.program, **held)
-    return _check("writable", Level.RED, "locked_by_another", **held)
+        return "by", {"program": holder.program, "pid": holder.pid}
+    return "by_another", {"pid": holder.pid}
 
 
 def check_key_file(path: Path, records_exist: bool) -> Check:

@@ -49,6 +49,13 @@ class LockHolder:
     program: str | None
     unit: str | None
 
+    @property
+    def named(self) -> str:
+        """Who it is, in the log's English: its service, else its program, else its pid alone."""
+        if self.unit is not None:
+            return f"the {self.unit} service (process {self.pid})"
+        return f"process {self.pid}" if self.program is None else f"{self.program} (process {self.pid})"
+
 
 def _kernel_ids(info: os.stat_result, mount: Mount | None) -> set[str]:
     """The names /proc/locks may give the file ``info`` describes (``major:minor:inode``, the numbers
@@ -135,10 +142,22 @@ def _holders(listed: str, path: Path, mountinfo: str | None, first_byte: int | N
     return [pid for pid in _writers(listed, _kernel_ids(info, mount), first_byte) if _has_open(pid, path, info)]
 
 
-def _named(locks: Path, mountinfo: Path, held: Callable[[str, str | None], list[int]]) -> LockHolder | None:
+def _lock_list(locks: Path | None) -> str | None:
+    """The text of the kernel's list of ``locks`` (``PROC_LOCKS`` unless given, looked up when asked),
+    ``None`` where it cannot be read."""
+    return _read(PROC_LOCKS if locks is None else locks)
+
+
+def locks_listed(locks: Path | None = None) -> bool:
+    """Whether the kernel's list of locks can be read here: in a PID namespace or on a hardened kernel
+    it cannot, and then no holder can be named, nor ruled out (``alone_holder``'s ``None`` says nothing)."""
+    return _lock_list(locks) is not None
+
+
+def _named(locks: Path | None, mountinfo: Path, held: Callable[[str, str | None], list[int]]) -> LockHolder | None:
     """The first process ``held`` finds in the kernel's list of ``locks`` (its text, and the mount
     table's), named; ``None`` when it finds none, or /proc/locks cannot be read."""
-    listed = _read(locks)
+    listed = _lock_list(locks)
     pids = [] if listed is None else held(listed, _read(mountinfo))
     if not pids:
         return None
@@ -146,7 +165,7 @@ def _named(locks: Path, mountinfo: Path, held: Callable[[str, str | None], list[
     return LockHolder(pid, _read(Path(f"/proc/{pid}/comm")), _unit(pid))
 
 
-def write_lock_holder(database: Path, locks: Path = PROC_LOCKS, mountinfo: Path = MOUNTINFO) -> LockHolder | None:
+def write_lock_holder(database: Path, locks: Path | None = None, mountinfo: Path = MOUNTINFO) -> LockHolder | None:
     """The process the kernel lists holding the records' write lock, ``None`` when it lists none
     (the lock given back meanwhile, or /proc/locks unreadable: then nobody can be named). A few
     hundred lines of text, and the mount table, read only when a probe found the lock taken."""
@@ -160,7 +179,7 @@ def write_lock_holder(database: Path, locks: Path = PROC_LOCKS, mountinfo: Path 
     )
 
 
-def alone_holder(database: Path, locks: Path = PROC_LOCKS, mountinfo: Path = MOUNTINFO) -> LockHolder | None:
+def alone_holder(database: Path, locks: Path | None = None, mountinfo: Path = MOUNTINFO) -> LockHolder | None:
     """The process the kernel lists holding the records alone (exclusive locking mode: the sync worker
     on a full disk, ``records.database.open_database``, or a technician's ``sqlite3``), which keeps
     every other connection from even opening them; ``None`` when none does. A writer holding the

@@ -15,8 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from firmware_app.messages import Worded, said, system_reason
+
+if TYPE_CHECKING:
+    from firmware_app.health.lock_holder import LockHolder
 
 
 class RecordsError(RuntimeError):
@@ -28,23 +32,41 @@ class DiskFull(RecordsError):
 
 
 class HeldAlone(DiskFull):
-    """The records' disk is full and the sync worker holds them alone (``open_database``) until there is
-    room: no other process can open them meanwhile, and waiting longer does not help."""
+    """The records' disk is full and ``holder`` holds them alone: the sync worker until there is room
+    (``open_database``), or a technician's ``sqlite3`` in exclusive mode. No other process can open them
+    meanwhile, and waiting longer does not help. Named as the kernel listed it when refused."""
+
+    def __init__(self, path: Path, holder: LockHolder) -> None:
+        super().__init__(
+            f"{path}: the disk is full, and {holder.named} holds the records alone; free space on {path.parent} "
+            "(nothing recorded so far is lost)"
+        )
+        self.holder = holder
 
 
 class RecordsLocked(RecordsError):
     """Another process kept the records locked past the wait (``waited_s``): a writer (a backup, an
     erasure, a stuck sync worker, a technician's ``sqlite3``), or one holding them alone on a disk with
     room. Nothing is wrong with the disk or the card; who holds them is the kernel's to say
-    (``health.checks.locked``), and stopping that process, or letting it finish, frees them."""
+    (``health.checks.locked``), and stopping that process, or letting it finish, frees them.
 
-    def __init__(self, path: Path, error: BaseException, waited_s: float) -> None:
+    Not ``holder_known`` where the kernel's list of locks cannot be read (``lock_holder.locks_listed``):
+    nobody can name the holder then, nor tell the sync worker holding them alone on a full disk."""
+
+    def __init__(self, path: Path, error: BaseException, waited_s: float, holder_known: bool = True) -> None:
         super().__init__(
             f"{path}: another process has kept the records locked for more than {waited_s:g} s ({error}); "
-            "`edgescreen doctor` names it: let it finish if it is a backup or an erasure under way, else stop "
-            "it (nothing recorded is lost)"
+            + (
+                "`edgescreen doctor` names it: let it finish if it is a backup or an erasure under way, else stop "
+                "it (nothing recorded is lost)"
+                if holder_known
+                else "which one cannot be told, as the kernel's list of locks cannot be read here: if the disk is "
+                f"nearly full, the sync worker may hold them alone until there is room (free space on {path.parent}); "
+                "else let a backup or an erasure under way finish, or stop the program that holds them (nothing "
+                "recorded is lost)"
+            )
         )
-        self.path, self.waited_s = path, waited_s
+        self.path, self.waited_s, self.holder_known = path, waited_s, holder_known
 
 
 class RecordsDamaged(RecordsError):
@@ -333,20 +355,25 @@ def _disk_full(path: Path, error: BaseException) -> bool:
 
 
 def _held_for_room(path: Path, error: BaseException) -> bool:
-    """The lock of records held alone (``_held_alone``) on a disk with little room: the sync worker's,
+    """The lock of records held alone (``_room_holder``) on a disk with little room: the sync worker's,
     for want of room for the shared memory (``open_database``). Any lock on little room was taken for
     it, so a backup, an erasure or a technician's ``sqlite3`` writing on a nearly full card was told "the
     disk is full, and the sync worker holds the records alone", of a worker that held nothing: such a
     writer's lock is ``RecordsLocked``, whatever the room."""
-    return getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY" and _little_room(path) and _held_alone(path)
+    return getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY" and _room_holder(path) is not None
 
 
-def _held_alone(path: Path) -> bool:
-    """Whether a process holds the records alone, in exclusive locking mode, as the kernel lists its
-    locks (``lock_holder.alone_holder``): no connection of another can even open them meanwhile."""
+def _room_holder(path: Path) -> LockHolder | None:
+    """The process holding the records alone (``_alone_holder``) on a disk with little room."""
+    return _alone_holder(path) if _little_room(path) else None
+
+
+def _alone_holder(path: Path) -> LockHolder | None:
+    """The process holding the records alone, in exclusive locking mode, as the kernel lists its locks
+    (``lock_holder.alone_holder``): no connection of another can even open them meanwhile."""
     from firmware_app.health.lock_holder import alone_holder  # which reads this module's file names
 
-    return alone_holder(path) is not None
+    return alone_holder(path)
 
 
 def _shared_memory_refused(path: Path, error: BaseException) -> bool:
@@ -371,19 +398,19 @@ def _read_only_medium(path: Path, error: BaseException) -> bool:
     return name == "SQLITE_CANTOPEN" and not (os.access(path.parent, os.W_OK) and os.access(path, os.W_OK))
 
 
-def records_problem(path: Path, error: BaseException) -> RecordsError:
+def records_problem(path: Path, error: BaseException, waited_s: float | None = None) -> RecordsError:
     """A ``RecordsError`` naming the records file, what is wrong with it and what to do, for any
-    error the file system or SQLite raised: a full disk does not read like broken hardware."""
+    error the file system or SQLite raised: a full disk does not read like broken hardware.
+
+    ``waited_s``: how long the refused statement waited for a lock, the busy timeout every opened
+    connection waits (``_open``) unless given. It is the caller's to say: worked out here, it was the
+    wait an opening would pick now, which another process taking or giving back the records meanwhile
+    made 3 s of a write that waited 30, or the reverse."""
     name = getattr(error, "sqlite_errorname", "")
-    if _disk_full(path, error):
-        if name == "SQLITE_BUSY":  # its lock on a disk with little room: the worker's, held alone
-            return HeldAlone(
-                f"{path}: the disk is full, and the sync worker holds the records alone until there is room; "
-                f"free space on {path.parent} (nothing recorded so far is lost)"
-            )
-        return DiskFull(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
     if name == "SQLITE_BUSY":
-        return RecordsLocked(path, error, _opening_wait(path))
+        return _refused_by_lock(path, error, BUSY_TIMEOUT_S if waited_s is None else waited_s)
+    if _disk_full(path, error):
+        return DiskFull(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
     if _read_only_medium(path, error):
         return RecordsError(
             f"{path}: the records cannot be written ({error}); check the permissions of the file and its "
@@ -401,6 +428,18 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
             "restoring the backup onto the new one (README, Backup and restore)"
         )
     return RecordsError(f"{path}: cannot use the records ({error})")
+
+
+def _refused_by_lock(path: Path, error: BaseException, waited_s: float) -> RecordsError:
+    """A statement refused by a lock it waited ``waited_s`` for: the disk full, where a process holds
+    the records alone on little room (``_room_holder``), else another process keeping them locked.
+    Where the kernel's list of locks cannot be read, neither can be told, nor the holder named."""
+    from firmware_app.health.lock_holder import locks_listed  # which reads this module's file names
+
+    if not locks_listed():
+        return RecordsLocked(path, error, waited_s, holder_known=False)
+    holder = _room_holder(path)
+    return RecordsLocked(path, error, waited_s) if holder is None else HeldAlone(path, holder)
 
 
 def output_problem(path: Path, error: BaseException) -> RequestRefused:
@@ -543,18 +582,19 @@ def open_database(path: Path, read_only: bool = False, alone: bool = False) -> s
     the records meanwhile; a full disk left them none to write with, and they are told it is full
     (``_disk_full``). ``share_again`` gives them back.
     """
+    wait = _opening_wait(path)
     try:
-        return _open(path)
+        return _open(path, wait)
     except (OSError, sqlite3.Error, ValueError) as error:
         readable = read_only and (_disk_full(path, error) or _read_only_medium(path, error)) and _wal_empty(path)
         if not ((alone and _shared_memory_refused(path, error)) or readable):
-            raise records_problem(path, error) from error
+            raise records_problem(path, error, wait) from error
     try:
         if not alone:
             return _open_snapshot(path)
-        connection = _open(path, exclusive=True)
+        connection = _open(path, wait, exclusive=True)
     except (OSError, sqlite3.Error, ValueError) as error:
-        raise records_problem(path, error) from error
+        raise records_problem(path, error, wait) from error
     _HELD_ALONE.add(_held(path))
     return connection
 
@@ -598,7 +638,7 @@ def room_to_share(path: Path) -> bool:
 # How long a statement waits for another connection's write lock before SQLite gives up ("database is
 # locked"): a loop promising its heartbeat a time must count it for each write it may wait on.
 BUSY_TIMEOUT_S = 30.0
-# How long opening the records waits for their lock while another process holds them alone (``_held_alone``):
+# How long opening the records waits for their lock while another process holds them alone (``_alone_holder``):
 # the sync worker until there is room again (``open_database``), a technician's ``sqlite3`` until it is
 # closed. The commands and the app waited out the whole busy timeout to be told so, and on a disk with room
 # the nurse's screen hung 30 s to be told the card might be failing. Opening only reads, which in WAL mode
@@ -610,23 +650,26 @@ def _opening_wait(path: Path) -> float:
     """How long a lock on the records is waited for before they are refused (``RecordsLocked``): the
     opening's ``HELD_ALONE_WAIT_S`` while a process holds them alone, else the busy timeout, which a
     write waits for another's write whatever the room."""
-    return min(HELD_ALONE_WAIT_S, BUSY_TIMEOUT_S) if _held_alone(path) else BUSY_TIMEOUT_S
+    return min(HELD_ALONE_WAIT_S, BUSY_TIMEOUT_S) if _alone_holder(path) is not None else BUSY_TIMEOUT_S
 
 
-def _open(path: Path, exclusive: bool = False) -> sqlite3.Connection:
+def _open(path: Path, wait: float, exclusive: bool = False) -> sqlite3.Connection:
+    """The records, opened and migrated, each statement of it waiting ``wait`` for a lock (migration's
+    writes too: a refusal then states the one wait used, ``records_problem``), and every statement
+    after it the busy timeout."""
     _create_private(path)
-    connection = sqlite3.connect(path, isolation_level=None, timeout=_opening_wait(path))
+    connection = sqlite3.connect(path, isolation_level=None, timeout=wait)
     try:
         connection.row_factory = sqlite3.Row
         if exclusive:  # before the first WAL access, or SQLite makes the shared-memory file
             connection.execute("PRAGMA locking_mode=EXCLUSIVE")
         if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
             raise RecordsError(f"{path}: the file system does not support SQLite's WAL mode")
-        connection.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA secure_delete=ON")
         migrate(connection, path)
+        connection.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
     except BaseException:
         connection.close()
         raise

@@ -32,6 +32,7 @@ from firmware_app.records.database import (
     SCHEMA_VERSION,
     DiskFull,
     RecordsError,
+    RecordsLocked,
     open_database,
     records_problem,
     transaction,
@@ -204,8 +205,8 @@ def test_a_command_is_told_at_once_that_the_worker_holds_the_records_alone_on_a_
 ):
     """While the sync worker held the records alone on a full disk, a command waited out the whole busy
     timeout (30 s) for their lock before saying the disk was full. It now says within a few seconds, in
-    the device's language, that the disk is full and the sync service holds the records until there is
-    room, nothing lost; ``sync status`` reads them as promptly."""
+    the device's language, that the disk is full and the worker's process (no service here: its
+    program, by name) holds the records, nothing lost; ``sync status`` reads them as promptly."""
     config = in_language(write_config(tiny_filesystem, free_port()), language)
     store = open_store(tiny_filesystem)
     record_one(store, small_photo(retina_rgb, 64))
@@ -215,6 +216,7 @@ def test_a_command_is_told_at_once_that_the_worker_holds_the_records_alone_on_a_
     log = ProcessLog(worker)
     try:
         log.wait_for("sync.records_alone")
+        named = {"program": Path(f"/proc/{worker.pid}/comm").read_text().strip(), "pid": worker.pid}
         started = time.monotonic()
         status = edgescreen("sync", "status", "--json", config=config)
         screen = edgescreen("screen", str(retina_jpeg), config=config)
@@ -225,7 +227,8 @@ def test_a_command_is_told_at_once_that_the_worker_holds_the_records_alone_on_a_
         worker.wait(15)
     assert took < 40, f"the two commands took {took:.0f} s"
     assert status.returncode == 0 and json.loads(status.stdout)["backlog"] == 1, status.stderr
-    assert screen.returncode == 5 and sentence("health.records.held_alone", language) in screen.stderr, screen.stderr
+    held = sentence("health.records.held_alone_by", language, **named)
+    assert screen.returncode == 5 and held in screen.stderr, screen.stderr
 
 
 def held_alone(directory: Path, retina_rgb) -> Records:
@@ -299,6 +302,27 @@ def test_a_write_refused_by_another_programs_lock_names_that_program_whatever_th
     assert check_sentence(said, language) == sentence("health.writable.locked_by", language, **named)
 
 
+def test_a_refused_write_states_the_wait_it_used_not_the_one_an_opening_would_use_when_described(tmp_path, monkeypatch):
+    """A write waits the busy timeout for another's lock; the refusal stated the wait an opening would
+    pick when it was described (``HELD_ALONE_WAIT_S`` once another process held the records alone by
+    then), not the wait used: "more than 0.1 s" of a write that waited 0.3. It carries the wait used."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.3)
+    monkeypatch.setattr("firmware_app.records.database.HELD_ALONE_WAIT_S", 0.1)
+    store = open_store(tmp_path)
+    with holding_the_lock(store.records.path):
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError) as refused, transaction(store.records.connection):
+            pass
+        took = time.monotonic() - started
+    store.records.close()
+    with holding_the_lock(store.records.path, alone=True):
+        problem = records_problem(store.records.path, refused.value)
+        said = records_unusable(problem)
+    assert took >= 0.3 and isinstance(problem, RecordsLocked), (took, problem)
+    assert problem.waited_s == 0.3 and "for more than 0.3 s" in str(problem), problem
+    assert said.values["seconds"] == "0.3", said
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_screening_refused_by_another_programs_lock_is_said_as_that_lock(tmp_path, retina_rgb, monkeypatch, language):
     """The screening's write, refused by a backup's lock, came out of the store as a bare ``RecordsError``
@@ -336,6 +360,54 @@ def test_a_command_is_told_at_once_who_holds_the_records_alone_on_a_disk_with_ro
     named = {"program": "backup-tool", "pid": holder.pid, "seconds": f"{HELD_ALONE_WAIT_S:g}"}
     assert screen.returncode == 5, screen.stderr
     assert f"edgescreen: {sentence('health.writable.locked_by', language, **named)}" in screen.stderr, screen.stderr
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_records_held_alone_where_the_kernels_lock_list_cannot_be_read_say_the_holder_is_not_known(
+    tiny_filesystem, monkeypatch, language
+):
+    """Where /proc/locks cannot be read (a PID namespace, a hardened kernel), whoever holds the records
+    alone cannot be told: the opening waits the busy timeout, as the shorter wait is not known to be
+    safe, and the refusal said "`edgescreen doctor` names it", and the nurse "restart the device", of a
+    holder nobody could name. Both now say it could not be told, and what may hold them on a full disk."""
+    monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.4)
+    monkeypatch.setattr("firmware_app.records.database.HELD_ALONE_WAIT_S", 0.1)
+    monkeypatch.setattr("firmware_app.health.lock_holder.PROC_LOCKS", tiny_filesystem / "no-such-list")
+    path = tiny_filesystem / "records.sqlite3"
+    open_database(path).close()
+    with holding_the_lock(path, alone=True):
+        filled(tiny_filesystem)
+        started = time.monotonic()
+        with pytest.raises(RecordsLocked) as refused:
+            open_database(path)
+        took = time.monotonic() - started
+        said = records_unusable(refused.value)
+    assert took >= 0.4 and refused.value.waited_s == 0.4, took
+    assert "cannot be read" in str(refused.value) and "doctor" not in str(refused.value), refused.value
+    assert said.message_key == "health.writable.locked_unlisted", said
+    assert check_sentence(said, language) == sentence("health.writable.locked_unlisted", language, seconds="0.4")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_records_held_alone_on_a_full_disk_by_another_program_name_it_not_the_sync_service(
+    tiny_filesystem, monkeypatch, language
+):
+    """Whoever held the records alone on a disk with little room was "the sync service ... sending the
+    results", a technician's ``sqlite3`` in exclusive mode too. The refusal names the process the
+    kernel lists holding them, by its name and pid, in the device's language."""
+    monkeypatch.setattr("firmware_app.records.database.HELD_ALONE_WAIT_S", 0.1)
+    path = tiny_filesystem / "records.sqlite3"
+    open_database(path).close()
+    with holding_the_lock(path, alone=True) as holder:
+        filled(tiny_filesystem)
+        with pytest.raises(DiskFull) as refused:
+            open_database(path)
+        said = records_unusable(refused.value)
+    assert f"backup-tool (process {holder.pid}) holds" in str(refused.value), refused.value
+    assert "sync worker" not in str(refused.value), refused.value
+    assert said.message_key == "health.records.held_alone_by", said
+    named = {"program": "backup-tool", "pid": holder.pid}
+    assert check_sentence(said, language) == sentence("health.records.held_alone_by", language, **named)
 
 
 def test_a_worker_started_beside_a_long_write_on_a_nearly_full_disk_leaves_the_records_shared(
