@@ -8,7 +8,7 @@ import io
 import json
 from datetime import UTC, datetime
 
-import httpx
+import httpx2
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from markupsafe import escape
@@ -217,7 +217,7 @@ def test_an_export_for_a_site_that_is_not_a_site_id_is_refused_before_any_header
     reader a dropped connection and a header it can send is what the browser names the file."""
     reviewed_site(engine)
     accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
-    with served(station(), engine) as base, httpx.Client(base_url=base) as client:
+    with served(station(), engine) as base, httpx2.Client(base_url=base) as client:
         sign_in(client, "cleo", PASSWORD)
         query = {"format": "csv", "start": "2026-11-29", "end": "2026-11-30"}
         form = client.get("/export")  # the form, its fields to fill

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tracemalloc
 
-import httpx
+import httpx2
 import pytest
 from markupsafe import escape
 from playwright.sync_api import Playwright
@@ -27,14 +27,14 @@ def test_a_huge_form_is_refused_before_it_is_read_in_the_readers_language(engine
     with served(station(), engine) as base:
         tracemalloc.start()  # the station runs in this process: what it holds is counted here
         try:
-            response = httpx.post(f"{base}/sign-in", content=form_of(50), headers=headers, timeout=60)
+            response = httpx2.post(f"{base}/sign-in", content=form_of(50), headers=headers, timeout=60)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
         assert response.status_code == 413
         assert str(escape(say("error.form_too_large", "en"))) in response.text
         assert peak < 16 * 2**20  # the page, not the body: before, 303 "stale form" after holding all 50 MB
-        french = httpx.post(
+        french = httpx2.post(
             f"{base}/sign-in", content=form_of(1), headers=FORM, cookies={"review_language": "fr"}, timeout=60
         )
         assert french.status_code == 413 and str(escape(say("error.form_too_large", "fr"))) in french.text

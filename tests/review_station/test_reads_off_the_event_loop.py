@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import Engine, event
 
@@ -22,25 +22,27 @@ from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, sign_in
 ROUTINE = {"verdict": "no_refer", "urgency": "routine", "icdr_grade": "none", "maculopathy": "absent"}
 
 
-def save_a_read(client: httpx.Client, result_id: str, csrf: str) -> httpx.Response:
+def save_a_read(client: httpx2.Client, result_id: str, csrf: str) -> httpx2.Response:
     return client.post(f"/results/{result_id}/reads", data=ROUTINE | {"csrf": csrf})
 
 
-def sign_out(client: httpx.Client, _: str, csrf: str) -> httpx.Response:
+def sign_out(client: httpx2.Client, _: str, csrf: str) -> httpx2.Response:
     return client.post("/sign-out", data={"csrf": csrf})
 
 
-def confirm_the_standing_read(client: httpx.Client, result_id: str, csrf: str) -> httpx.Response:
+def confirm_the_standing_read(client: httpx2.Client, result_id: str, csrf: str) -> httpx2.Response:
     return client.post(f"/results/{result_id}/contrary-reads", data={"seen": "1", "csrf": csrf})
 
 
-def mark_a_verdict_handled(client: httpx.Client, _: str, csrf: str) -> httpx.Response:
+def mark_a_verdict_handled(client: httpx2.Client, _: str, csrf: str) -> httpx2.Response:
     return client.post("/undelivered/no-such-review/handled", data={"csrf": csrf})
 
 
-def come_back_signed_out(client: httpx.Client, *_: str) -> httpx.Response:
+def come_back_signed_out(client: httpx2.Client, *_: str) -> httpx2.Response:
     """A page asked with a session the station does not hold: the sign-in redirect asks whether it
-    ended one (``accounts.end_told``, which deletes it if so)."""
+    ended one (``accounts.end_told``, which deletes it if so). The signed-in session's cookie goes first:
+    beside it the client would send both, in an order of its own, and the station reads the last."""
+    client.cookies.delete(SESSION_COOKIE)
     client.cookies.set(SESSION_COOKIE, "no-such-session")
     return client.get("/")
 
@@ -73,7 +75,7 @@ def test_another_readers_page_is_answered_while_a_readers_database_work_is_held(
         readers = []
         for name in ("ana", "bruno"):
             accounts.add_user(engine, name, PASSWORD, "coordinator", by="test")
-            readers.append(httpx.Client(base_url=base, timeout=60))
+            readers.append(httpx2.Client(base_url=base, timeout=60))
             sign_in(readers[-1], name, PASSWORD)
         ana, bruno = readers
         csrf, asked = csrf_of(ana, f"/results/{result}"), []

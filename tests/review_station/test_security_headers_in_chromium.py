@@ -5,7 +5,7 @@ steered by what is drawn over it). Every station page still works in Chromium un
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 from playwright.sync_api import Playwright
 from sqlalchemy import Engine
 
@@ -47,7 +47,7 @@ def test_no_other_site_frames_the_station_and_every_page_keeps_to_the_policy(
     read(signed_in_client(engine, config_with(keys), "ana", "reviewer"), result_id)  # a verdict on its way
     with served(config_with(keys), engine) as base, chromium_page(playwright, 800, 480) as page:
         for path in ("/sign-in", "/static/htmx.min.js", "/static/photo-viewer.js", "/no-such-page"):
-            headers = httpx.get(f"{base}{path}").headers
+            headers = httpx2.get(f"{base}{path}").headers
             assert {name: headers.get(name) for name in STATION_HEADERS} == STATION_HEADERS, path
         # Another site's page showing the sign-in inside its own: Chromium shows nothing of it.
         page.set_content(f'<iframe src="{base}/sign-in" width="800" height="480"></iframe>')

@@ -11,7 +11,7 @@ import threading
 import time
 from itertools import count
 
-import httpx
+import httpx2
 from sqlalchemy import Engine, select
 
 from review_station import accounts
@@ -33,7 +33,7 @@ def test_a_stream_of_wrong_passwords_holds_no_other_page_and_each_is_counted(eng
 
         def guess(which: int) -> None:
             # The sign-in form's token is a cookie echoed in the form: a client makes both up.
-            with httpx.Client(cookies={"review_sign_in": "made-up"}, timeout=60) as client:
+            with httpx2.Client(cookies={"review_sign_in": "made-up"}, timeout=60) as client:
                 while guessing.is_set():
                     form = {"username": "ana", "password": f"wrong guess {which}", "csrf": "made-up"}
                     assert "failed=1" in client.post(f"{base}/sign-in", data=form).headers["location"]
@@ -48,7 +48,7 @@ def test_a_stream_of_wrong_passwords_holds_no_other_page_and_each_is_counted(eng
             during = []  # how many guesses were answered while each page loaded
             for _ in range(7):
                 before = next(answered)
-                assert httpx.get(f"{base}/sign-in", timeout=60).status_code == 200
+                assert httpx2.get(f"{base}/sign-in", timeout=60).status_code == 200
                 during.append(next(answered) - before - 1)
         finally:
             guessing.clear()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from firmware_app.app import open_store
@@ -163,8 +163,8 @@ def answer_status(url: str) -> int | None:
 def answers_over_https(url: str, tls: SiteTls) -> bool:
     """Whether the app's tablets' listener answers at ``url``, to a client with the site's CA."""
     try:
-        httpx.get(url, verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=10)
-    except httpx.TransportError:
+        httpx2.get(url, verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=10)
+    except httpx2.TransportError:
         return False
     return True
 

@@ -9,7 +9,7 @@ import errno
 import html
 import logging
 
-import httpx
+import httpx2
 import pytest
 from starlette.staticfiles import StaticFiles
 
@@ -95,7 +95,7 @@ def test_a_failure_no_page_answers_is_the_app_s_error_page_with_its_security_hea
     frame-ancestors, no nosniff)."""
     for app in start_app(tmp_path, sections={"device": f'language = "{language}"\n'}):
         monkeypatch.setattr(StaticFiles, "get_response", static_file_unreadable)
-        answer = httpx.get(f"{app.url}/static/app.css", timeout=30)
+        answer = httpx2.get(f"{app.url}/static/app.css", timeout=30)
         assert answer.status_code == 500
         assert {name: answer.headers.get(name) for name in HEADERS} == HEADERS
         assert html.escape(message("app.error", language), quote=False) in answer.text
@@ -143,7 +143,7 @@ def test_a_failure_no_page_answers_is_logged_once_and_opens_no_session(tmp_path,
             (sessions,) = kept
             before = len(sessions)
             caplog.clear()
-            assert httpx.get(f"{app.url}/static/app.css", timeout=30).status_code == 500
+            assert httpx2.get(f"{app.url}/static/app.css", timeout=30).status_code == 500
             # The server's record comes last, once the page is sent: waited for, then counted with the rest.
             wait_until(lambda: any(record.exc_info for record in said_of_the_failure(caplog)), 10, "the server's log")
             said = said_of_the_failure(caplog)

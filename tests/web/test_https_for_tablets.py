@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 import pytest
 
 from firmware_app.config import load_config
@@ -54,9 +54,9 @@ class TabletsApp:
     tls_port: int
     tls: SiteTls
 
-    def client(self) -> httpx.Client:
+    def client(self) -> httpx2.Client:
         """A tablet that trusts the site's CA (installed on it, as the README says)."""
-        return httpx.Client(verify=ssl.create_default_context(cafile=str(self.tls.ca)), timeout=60)
+        return httpx2.Client(verify=ssl.create_default_context(cafile=str(self.tls.ca)), timeout=60)
 
 
 @pytest.fixture()
@@ -101,17 +101,17 @@ def test_plain_http_on_the_tablets_port_is_refused(tablets_app):
     address = tablets_app.tablets_url.removeprefix("https://")
     with tablets_app.client() as tablet:
         assert tablet.get(f"{tablets_app.tablets_url}/signin").status_code == 200  # it listens, for HTTPS
-    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        httpx.get(f"http://{address}/signin", timeout=30)
+    with pytest.raises((httpx2.RemoteProtocolError, httpx2.ReadError)):
+        httpx2.get(f"http://{address}/signin", timeout=30)
 
 
 def test_the_kiosk_keeps_plain_http_on_loopback_and_is_the_devices_screen(tablets_app):
-    kiosk = httpx.get(f"{tablets_app.kiosk.url}/signin", timeout=60)
+    kiosk = httpx2.get(f"{tablets_app.kiosk.url}/signin", timeout=60)
     assert kiosk.status_code == 200 and _names_listed(kiosk.text)
     assert "secure" not in kiosk.headers["set-cookie"].lower().split("; ")
     # Only on loopback: the plain listener is not opened to the network once tablets have HTTPS.
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(tablets_app.kiosk.url.replace("127.0.0.1", network_address()) + "/signin", timeout=30)
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.get(tablets_app.kiosk.url.replace("127.0.0.1", network_address()) + "/signin", timeout=30)
 
 
 def test_the_tablets_listener_reached_from_loopback_is_still_the_network(tablets_app):
@@ -150,7 +150,7 @@ def test_records_that_cannot_be_opened_give_a_tablet_the_out_of_service_page_in_
     url = f"https://{address}:{tls_port}/"
     try:
         wait_until(lambda: answers_over_https(url, tls), 60, "the tablets' out-of-service page")
-        with httpx.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
+        with httpx2.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
             said = tablet.get(f"{url}signin")
             english = tablet.get(f"{url}signin?lang=en")
     finally:
@@ -171,7 +171,7 @@ def test_a_key_that_is_not_the_certificates_is_refused_at_the_start_naming_it(tm
     config = write_config(tmp_path, 1, lines)
     app = app_process(config, port)
     try:
-        said = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
+        said = httpx2.get(f"http://127.0.0.1:{port}/", timeout=30)
         assert said.status_code == 503 and str(other.key) in said.text
     finally:
         app.send_signal(signal.SIGINT)
@@ -195,9 +195,9 @@ def test_an_app_opened_to_the_network_without_tls_files_is_refused_at_the_start_
     refusal = sentence("health.app_tls.red", language, bind=bind)
     app = app_process(config, port)
     try:
-        with pytest.raises(httpx.ConnectError):  # nothing answers on the network
-            httpx.get(f"http://{network_address()}:{port}/", timeout=30)
-        said = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
+        with pytest.raises(httpx2.ConnectError):  # nothing answers on the network
+            httpx2.get(f"http://{network_address()}:{port}/", timeout=30)
+        said = httpx2.get(f"http://127.0.0.1:{port}/", timeout=30)
         assert said.status_code == 503 and "tls_cert_file" in said.text
     finally:
         app.send_signal(signal.SIGINT)
@@ -371,7 +371,7 @@ def test_a_config_that_does_not_load_gives_a_tablet_the_out_of_service_page_when
     context = browser.new_context(ignore_https_errors=True, viewport=SCREEN)
     try:
         wait_until(lambda: answers_over_https(url, tls), 30, "the tablets' out-of-service page")
-        with httpx.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
+        with httpx2.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
             said = tablet.get(f"{url}signin")
         page = context.new_page()
         for language, words in (("fr", "Ses réglages ne peuvent pas être lus"), ("en", "Its settings cannot be read")):
@@ -400,8 +400,8 @@ def test_a_config_whose_app_table_is_the_error_serves_no_tablet(tmp_path):
     app = app_process(config, port)
     try:
         assert answer_status(f"http://127.0.0.1:{port}/") == 503
-        with pytest.raises(httpx.ConnectError):
-            httpx.get(f"https://127.0.0.1:{tls_port}/", verify=False, timeout=30)
+        with pytest.raises(httpx2.ConnectError):
+            httpx2.get(f"https://127.0.0.1:{tls_port}/", verify=False, timeout=30)
     finally:
         app.send_signal(signal.SIGINT)
         assert app.wait(30) == 2

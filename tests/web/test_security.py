@@ -9,7 +9,7 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from firmware_app.app import open_store
@@ -276,7 +276,7 @@ def test_a_huge_form_is_refused_before_it_is_read(app, declared):
         headers["content-length"] = str(sum(len(piece) for piece in form_of(50)))
     tracemalloc.start()  # the app runs in this process: what it holds is counted here
     try:
-        response = httpx.post(f"{app.url}/signin", content=form_of(50), headers=headers, timeout=60)
+        response = httpx2.post(f"{app.url}/signin", content=form_of(50), headers=headers, timeout=60)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -284,7 +284,7 @@ def test_a_huge_form_is_refused_before_it_is_read(app, declared):
     assert peak < 16 * 2**20  # the page rendered, not the body; on main a 403 after holding all 50 MB (peak 60 MB)
     # Posted to an address the app has no page for: still 413, not the page-not-found's 404.
     form = {"content-type": "application/x-www-form-urlencoded"}
-    unknown = httpx.post(f"{app.url}/no-such-page", content=form_of(1), headers=form, timeout=60)
+    unknown = httpx2.post(f"{app.url}/no-such-page", content=form_of(1), headers=form, timeout=60)
     assert unknown.status_code == 413
 
 
@@ -364,7 +364,7 @@ def test_an_unknown_address_says_so_in_the_nurses_language_with_a_way_back(page,
 def test_no_other_site_frames_the_app_and_no_script_but_its_own_runs_in_it(page, app):
     # Every answer says so: a page, a static file, an address the app has no page for.
     for path in ("/signin", "/static/app.js", "/no-such-page"):
-        headers = httpx.get(f"{app.url}{path}").headers
+        headers = httpx2.get(f"{app.url}{path}").headers
         assert headers["x-frame-options"] == "DENY", path
         assert "frame-ancestors 'none'" in headers["content-security-policy"], path
     # Another site's page showing the sign-in keypad inside its own: Chromium shows nothing of it.

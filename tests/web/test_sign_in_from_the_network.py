@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote
 
-import httpx
+import httpx2
 import pytest
 
 from firmware_app import operators
@@ -184,12 +184,12 @@ def posted(page, url: str, form: dict[str, str], clock: RefusalClock | None = No
     return answer.status, html.unescape(refusal.group(1)) if refusal else "", (clock() - started if clock else 0.0)
 
 
-def csrf(client: httpx.Client) -> str:
+def csrf(client: httpx2.Client) -> str:
     """The CSRF token of the session the sign-in page opens for ``client``."""
     return re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
 
 
-def guess(client: httpx.Client, token: str) -> int:
+def guess(client: httpx2.Client, token: str) -> int:
     """A sign-in with a name that does not exist, as a guesser sends it: the status it gets."""
     return client.post("/signin", data={"csrf": token, "operator": "Nobody", "pin": "0000"}).status_code
 
@@ -197,7 +197,7 @@ def guess(client: httpx.Client, token: str) -> int:
 def use_up_attempts(app: RunningApp) -> None:
     """Every sign-in attempt the limit allows one address, from the network's, all at once (each
     refusal takes a second: ``pages_session.REMOTE_REFUSAL_S``)."""
-    with httpx.Client(base_url=from_the_network(app), timeout=60) as client:
+    with httpx2.Client(base_url=from_the_network(app), timeout=60) as client:
         token = csrf(client)
         with ThreadPoolExecutor(ATTEMPTS) as guessers:
             assert list(guessers.map(guess, [client] * ATTEMPTS, [token] * ATTEMPTS)) == [401] * ATTEMPTS
@@ -407,8 +407,8 @@ def test_a_flood_of_sign_ins_from_the_network_leaves_the_devices_screen_answerin
     as here, those past the limit on its attempts are refused before any hash). The flood's first hash
     is held until the kiosk's page has asked the records thread for its list, every one of the flood's
     sign-ins by then past the limit: the list is read next, ahead of the flood's other hashes."""
-    flood = [httpx.Client(base_url=from_the_network(lan_app), timeout=60) for _ in range(40)]
-    kiosk = httpx.Client(base_url=lan_app.url, timeout=60)
+    flood = [httpx2.Client(base_url=from_the_network(lan_app), timeout=60) for _ in range(40)]
+    kiosk = httpx2.Client(base_url=lan_app.url, timeout=60)
     tokens = [csrf(client) for client in flood]
     on_the_records_thread: list[str] = []
     hashing, all_past_the_limit, kiosk_asked = threading.Event(), threading.Event(), threading.Event()
