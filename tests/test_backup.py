@@ -28,7 +28,7 @@ from firmware_app.records.store import Records
 from firmware_app.records.worklist import NOT_PHOTOGRAPHED, worklist
 from firmware_app.wording import readable_date
 from tests.conftest import PROJECT_ROOT, appearing_on_open, filled, write_rgb
-from tests.health.lock_holding import holding_the_lock
+from tests.health.lock_holding import WAITED, holding_the_lock
 from tests.health.test_doctor import doctor
 from tests.records.kit import (
     BEFORE_LAST_BACKUP,
@@ -405,7 +405,7 @@ def test_a_backup_refused_by_another_programs_lock_names_it_in_the_devices_langu
     out = tmp_path / "b"
     with holding_the_lock(directory / "records.sqlite3") as holder:
         status = main(["--config", str(in_language(config, language)), "backup", "--out", str(out)])
-    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": WAITED[language]}
     assert status == 5 and said_lines(capsys.readouterr().err) == [
         f"edgescreen: {sentence('health.writable.locked_by', language, **named)}"
     ]

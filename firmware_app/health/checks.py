@@ -753,7 +753,7 @@ def locked(database: Path, error: Exception, waited_s: float | None = None) -> C
     if holder is None or holder.pid == os.getpid():
         return _check("writable", Level.RED, "locked", error=error)
     waited = BUSY_TIMEOUT_S if waited_s is None else waited_s
-    held = {"error": error, "pid": holder.pid, "seconds": f"{waited:g}"}
+    held = {"error": error, "pid": holder.pid, "seconds": waited}
     if holder.unit is not None:
         return _check("writable", Level.RED, "locked_by_service", unit=holder.unit, **held)
     if holder.program is not None:
