@@ -992,6 +992,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "not running (last state: {state})",
         "fr": "ne tourne pas (dernier état : {state})",
     },
+    # The sync worker's last unclean end as ``sync status`` says it: when, and why (its own error's words,
+    # the technician's, when it caught one; else killed in the state it was in, by its key above).
+    "sync.crash.at": {"en": "{at}: {why}", "fr": "{at} : {why}"},
+    "sync.crash.killed": {
+        "en": "ended without a clean stop (killed, out of memory, a power cut or the watchdog) while {state}",
+        "fr": "arrêté sans arrêt propre (tué, mémoire épuisée, coupure de courant ou chien de garde) alors "
+        "qu'il était dans l'état : {state}",
+    },
+    "sync.crash.no_reason": {"en": "no reason recorded", "fr": "aucune raison enregistrée"},
     "sync.dropped_acknowledged.one": {
         "en": "{count} result deleted unsent acknowledged: doctor no longer warns of it (Today still marks it "
         '"Never sent")',

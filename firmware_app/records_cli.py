@@ -307,12 +307,36 @@ def _state_said(connection: str | None, language: str) -> str:
     return message(key, language) if key in CATALOGUE else str(connection)
 
 
+def _crashed(state: dict[str, str]) -> bool:
+    """Whether an unclean restart is counted in ``crashes``: the count is 0 after a clean stop."""
+    return int(state.get(CRASHES, "0")) > 0 and "last_crash" in state
+
+
+def _crash_said(state: dict[str, str], language: str) -> str:
+    """Why the worker last ended uncleanly: the error it caught (its words, the technician's), or the
+    state it was killed in, said in ``language``. Records of an older release keep that sentence,
+    in English, as the error."""
+    error, ended_in = state.get("last_crash_detail"), state.get("last_crash_state")
+    if error:
+        return error
+    if ended_in:
+        return sentence("sync.crash.killed", language, state=_state_said(ended_in, language))
+    return message("sync.crash.no_reason", language)
+
+
 def _last_crash(state: dict[str, str]) -> str | None:
-    """When and why the latest of the unclean restarts counted in ``crashes`` happened; none when the
-    count is 0 (a clean stop ends it)."""
-    if int(state.get(CRASHES, "0")) == 0 or "last_crash" not in state:
+    """When and why the latest of the unclean restarts counted in ``crashes`` happened, for ``--json``'s
+    scripts: the ISO time, the reason in English; none when the count is 0 (a clean stop ends it)."""
+    return f"{state['last_crash']}: {_crash_said(state, 'en')}" if _crashed(state) else None
+
+
+def last_crash_said(records: Records, language: str) -> str | None:
+    """``_last_crash`` for a person: its date in words in the device's local time, why in ``language``."""
+    state = Outbox(records).state()
+    if not _crashed(state):
         return None
-    return f"{state['last_crash']}: {state.get('last_crash_detail') or 'no reason recorded'}"
+    at = readable_date(state["last_crash"], language)
+    return sentence("sync.crash.at", language, at=at, why=_crash_said(state, language))
 
 
 def sync_status(records: Records) -> dict[str, Any]:
@@ -370,6 +394,7 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
         report = sync_status(store.records)
         if not args.json:  # a person reads it: its codes are the scripts'
             report["connection"] = worker_state(store.records, config.device.language)
+            report["last_crash"] = last_crash_said(store.records, config.device.language)
             report["photos_set_aside"] = photo_reasons(report["photos_set_aside"], config.device.language) or None
         if report["last_failure"]:  # the remedy, in the device's language: the technician reads it here
             report["what_to_do"] = failure_remedy(report["last_failure"], config.device.language)

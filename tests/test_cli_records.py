@@ -159,6 +159,33 @@ def test_sync_status_says_the_workers_state_in_the_devices_language(tmp_path, wo
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_sync_status_says_the_last_crash_in_the_devices_language(tmp_path, language):
+    """A worker killed while connected: a French technician read "2026-12-07T16:58:03+00:00: ended
+    without a clean stop (killed, out of memory, a power cut or the watchdog) while connected" in ``sync
+    status``. Its date is in words and why it ended in the device's language, the state it was in said
+    by its own key; ``--json`` keeps the English, and the ISO time scripts read."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    outbox = Outbox(store.records)
+    outbox.set_connection("connected", "localhost:1883")
+    with store.records.connection as connection:  # that worker was killed
+        connection.execute("UPDATE sync_state SET value = ? WHERE key = 'worker_pid'", (_a_dead_pid(),))
+    outbox.note_start()
+    crashed_at = outbox.state()["last_crash"]
+    store.records.close()
+
+    status = edgescreen("sync", "status", config=config)
+    label = message("sync.field.last_crash", language)
+    (shown,) = [line[len(label) :].strip() for line in status.stdout.splitlines() if line.startswith(f"{label}  ")]
+    killed = sentence("sync.crash.killed", language, state=message("sync.state.connected", language))
+    assert shown == sentence("sync.crash.at", language, at=readable_date(crashed_at, language), why=killed)
+    if language == "fr":
+        assert "without" not in shown and "T" not in shown.split(" : ")[0], shown
+    scripts = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["last_crash"]
+    assert scripts == f"{crashed_at}: {sentence('sync.crash.killed', 'en', state='connected')}"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_sync_status_labels_its_fields_in_the_devices_language(tmp_path, language):
     """A French technician read ``sync status``'s values in French beside labels in English ("backlog",
     "last failure", "what to do"): each label is said in the device's language now, from the catalogue
