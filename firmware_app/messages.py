@@ -2512,6 +2512,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "FAT32 (comme les clés USB vendues), qui ne peut contenir aucun fichier de 4 Go ou plus. Rien n'a été "
         "copié. Sauvegardez sur une clé formatée en exFAT ou ext4 (formatez-la ainsi sur un ordinateur avant).",
     },
+    # After records that cannot be written (health.records.unusable, records_problem's read-only file,
+    # folder or file system): why a backup, which only reads them, needs to write there.
+    "backup.records_read_only": {
+        "en": "A backup is a copy of the patients' data, so it is entered in the records' audit log before it "
+        "counts, and that needs the records to be writable: check the permissions of the records file and its "
+        "folder, and that their file system is mounted read-write, then back up again.",
+        "fr": "Une sauvegarde est une copie des données des patients : elle est donc inscrite au journal d'audit "
+        "des dossiers avant de compter, ce qui demande de pouvoir y écrire : vérifiez les droits du fichier des "
+        "dossiers et de son dossier, et que leur système de fichiers est monté en lecture-écriture, puis "
+        "sauvegardez à nouveau.",
+    },
     # After the records' full disk (health.records.full, held_alone): why a backup to another drive needs room there.
     "backup.records_disk_full": {
         "en": "A backup is a copy of the patients' data, so it is entered in the records' audit log before it "

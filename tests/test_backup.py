@@ -11,7 +11,9 @@ import sqlite3
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edgescreen_wire.erasure import parse_erasure
@@ -370,6 +372,17 @@ def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
     assert backups_audited(directory) == 1
 
 
+def device_on(filesystem: Path, retina_rgb: np.ndarray, language: str) -> tuple[Path, Path]:
+    """A device whose records, with one screening, are on ``filesystem`` (to fill or remount read-only),
+    and its config in ``language``."""
+    directory = filesystem / "device"
+    directory.mkdir()
+    store = open_store(directory)
+    record_one(store, small_photo(retina_rgb, 64))
+    store.records.close()
+    return directory, in_language(write_config(directory, port=1), language)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_backup_while_the_sync_worker_holds_the_records_alone_on_a_full_disk_says_so(
     tmp_path, tiny_filesystem, retina_rgb, language
@@ -377,12 +390,7 @@ def test_a_backup_while_the_sync_worker_holds_the_records_alone_on_a_full_disk_s
     """The sync worker holds the records alone on a full disk (``HeldAlone``), sending the results: the
     backup made it a plain "disk full", in English on a French device, the worker holding them and the
     results still leaving unsaid. It says it as every command does (``records_unusable``)."""
-    directory = tiny_filesystem / "device"
-    directory.mkdir()
-    store = open_store(directory)
-    record_one(store, small_photo(retina_rgb, 64))
-    store.records.close()
-    config = in_language(write_config(directory, port=1), language)
+    directory, config = device_on(tiny_filesystem, retina_rgb, language)
     out = tmp_path / "b"
     with holding_the_lock(directory / "records.sqlite3", alone=True):
         filled(tiny_filesystem)
@@ -391,6 +399,39 @@ def test_a_backup_while_the_sync_worker_holds_the_records_alone_on_a_full_disk_s
     held = f"{sentence('health.records.held_alone', language)} {message('backup.records_disk_full', language)}"
     assert said_lines(run.stderr) == [f"edgescreen: {held}"]
     assert not out.exists() and not list(tmp_path.glob(".b.partial"))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_backup_of_damaged_records_says_so_in_the_devices_language(tmp_path, device, language):
+    """Records that are no database any more (``RecordsDamaged``): the backup said "records.sqlite3: the
+    records file is damaged (file is not a database). Stop the EdgeScreen services..." in English on a
+    French device. It says it as every command does (``records_unusable``), the detail in the log."""
+    directory, config, _ = device
+    (directory / "records.sqlite3").write_bytes(b"not a database " * 100)
+    out = tmp_path / "b"
+    run = edgescreen("backup", "--out", str(out), config=in_language(config, language))
+    assert run.returncode == 5, run.stderr
+    assert said_lines(run.stderr) == [f"edgescreen: {sentence('health.records.red', language)}"]
+    assert "the records file is damaged" in run.stderr  # the technician's detail, in the log line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_backup_of_records_on_a_read_only_file_system_says_so_in_the_devices_language(
+    tmp_path, tiny_filesystem, retina_rgb, language
+):
+    """The records' file system remounted read-only (as the kernel does after a card's write error):
+    the backup, which must audit its copy in the records, said "records.sqlite3: the records cannot be
+    written (unable to open database file); check the permissions..." in English on a French device.
+    It says it as every command does, and why a backup needs to write there."""
+    _, config = device_on(tiny_filesystem, retina_rgb, language)
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)], check=True)
+    out = tmp_path / "b"
+    run = edgescreen("backup", "--out", str(out), config=config)
+    assert run.returncode == 5, run.stderr
+    said = f"{sentence('health.records.unusable', language)} {message('backup.records_read_only', language)}"
+    assert said_lines(run.stderr) == [f"edgescreen: {said}"]
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

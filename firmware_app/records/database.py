@@ -47,6 +47,11 @@ class RecordsLocked(RecordsError):
         self.path, self.waited_s = path, waited_s
 
 
+class RecordsReadOnly(RecordsError):
+    """The records' file, folder or file system cannot be written (permissions, a file system the kernel
+    remounted read-only): nothing is damaged, a technician mends it."""
+
+
 class RecordsDamaged(RecordsError):
     """The records file is damaged (a page a worn card lost): retrying cannot mend it, a technician must."""
 
@@ -385,7 +390,7 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
     if name == "SQLITE_BUSY":
         return RecordsLocked(path, error, _opening_wait(path))
     if _read_only_medium(path, error):
-        return RecordsError(
+        return RecordsReadOnly(
             f"{path}: the records cannot be written ({error}); check the permissions of the file and its "
             "folder, and that the file system is mounted read-write"
         )
