@@ -282,13 +282,15 @@ class _StagedExport:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _connection(state: dict[str, str], now: datetime, language: str) -> str:
-    """The worker's state as a technician needs it, in ``language``: a crash loop and a dead worker say so."""
+def _connection(state: dict[str, str], now: datetime, language: str, in_words: bool) -> str:
+    """The worker's state as a technician needs it, in ``language``: a crash loop and a dead worker say
+    so, the last crash dated ``in_words`` for a person, else in ISO for the scripts (``sync_status``)."""
     connection = state.get("connection")
     said = _state_said(connection, language)
     crashes, last_crash = int(state.get(CRASHES, "0")), state.get("last_crash")
     if crashes >= CRASH_LOOP_CRASHES and last_crash and now - datetime.fromisoformat(last_crash) < CRASH_LOOP_WINDOW:
-        return sentence("sync.state.crash_looping", language, crashes=crashes, at=last_crash, state=said)
+        at = readable_date(last_crash, language) if in_words else last_crash
+        return sentence("sync.state.crash_looping", language, crashes=crashes, at=at, state=said)
     if connection != "stopped" and "worker_pid" in state and not process_alive(state["worker_pid"]):
         return sentence("sync.state.not_running", language, state=said)
     return said
@@ -297,7 +299,7 @@ def _connection(state: dict[str, str], now: datetime, language: str) -> str:
 def worker_state(records: Records, language: str) -> str:
     """The sync worker's state (``sync_status``'s ``connection``) said in ``language``, for a person
     beside ``sync_status``'s English, whose states the code compares."""
-    return _connection(Outbox(records).state(), records.clock(), language)
+    return _connection(Outbox(records).state(), records.clock(), language, in_words=True)
 
 
 def _state_said(connection: str | None, language: str) -> str:
@@ -348,7 +350,7 @@ def sync_status(records: Records) -> dict[str, Any]:
     now = records.clock()  # the clock the results were queued by (a test's own)
     ages = unsent_ages(records)
     return {
-        "connection": _connection(state, now, "en"),
+        "connection": _connection(state, now, "en", in_words=False),
         "connection_since": state.get("connection_since"),
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,

@@ -147,15 +147,17 @@ def test_sync_status_says_the_workers_state_in_the_devices_language(tmp_path, wo
         )
     store.records.close()
 
-    def said(language: str) -> str:
+    def said(language: str, at: str) -> str:
         filled = {name: message(v, language) if name == "state" else v for name, v in values.items()}
-        return sentence(key, language, **{name: str(v).format(now=now) for name, v in filled.items()})
+        return sentence(key, language, **{name: str(v).format(now=at) for name, v in filled.items()})
 
     status = edgescreen("sync", "status", config=config)
     label = message("sync.field.connection", language)
     (shown,) = [line.split(None, 1)[1] for line in status.stdout.splitlines() if line.startswith(f"{label}  ")]
-    assert status.returncode == 0 and shown == said(language), status.stdout
-    assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["connection"] == said("en")
+    # The last crash's date in words ("le 2026-12-07T16:58:03+00:00" read a French technician); --json's ISO.
+    assert status.returncode == 0 and shown == said(language, readable_date(now, language)), status.stdout
+    scripts = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["connection"]
+    assert scripts == said("en", now)
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
