@@ -32,6 +32,7 @@ from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.report import quality_line
+from firmware_app.wording import seconds
 
 
 class CaptureTimedOut(RuntimeError):
@@ -102,7 +103,7 @@ def aim(
             return report
         if time.monotonic() > deadline:
             text = message("capture.timed_out", options.language)
-            raise CaptureTimedOut(text.format(seconds=f"{options.timeout_s:g}"))
+            raise CaptureTimedOut(text.format(seconds=seconds(options.timeout_s, options.language)))
     raise AssertionError("a camera's preview stream does not end")
 
 

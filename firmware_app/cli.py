@@ -70,7 +70,7 @@ from firmware_app.service.termination import stop_on_termination
 from firmware_app.sync.tls import TlsUnusable
 from firmware_app.typed_argument import Refused, configured_language, speaking
 from firmware_app.wipe import NotErased
-from firmware_app.wording import check_sentence, decimal, readable_date
+from firmware_app.wording import check_sentence, decimal, readable_date, seconds
 
 
 def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
@@ -446,12 +446,7 @@ def _sync_standing(config: Config, status: dict[str, Any], held: str | None, sto
         return sentence("run.sync.tls_unusable", language, count=backlog, detail=detail)
     if status["connection"] == REFUSED:
         return sentence("run.sync.refused", language, count=backlog, broker=broker, detail=detail)
-    return sentence("run.sync.not_taken", language, count=backlog, broker=broker, wait=_seconds(wait_s, language))
-
-
-def _seconds(value: float, language: str) -> str:
-    """``--sync-wait`` with the decimals it was given: "10", not "10.0"; "1,5" in French."""
-    return decimal(value, language, places=len(f"{value:g}".partition(".")[2]))
+    return sentence("run.sync.not_taken", language, count=backlog, broker=broker, wait=seconds(wait_s, language))
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:

@@ -17,7 +17,14 @@ from firmware_app.health.checks import Check, Level, records_unusable
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message, sentence
 from firmware_app.own_words import in_own_words
-from firmware_app.records.database import DiskFull, RecordsError, RecordsLocked, RequestRefused
+from firmware_app.records.database import (
+    DiskFull,
+    RecordsDamaged,
+    RecordsError,
+    RecordsLocked,
+    RecordsReadOnly,
+    RequestRefused,
+)
 from firmware_app.records.identity import Identity
 from firmware_app.service.termination import StopRequested, stop_on_termination
 from firmware_app.wipe import NotErased, wipe
@@ -46,12 +53,14 @@ def _damaged_photos(summary: BackupSummary, found: str, language: str) -> str:
 
 class RecordsRefusedTheBackup(RecordsError):
     """The device's own records refused the backup: their disk full (the sync worker holding them alone
-    on it, ``HeldAlone``), or another process keeping them locked (``RecordsLocked``). Not the file the
-    technician named, so said as every command says it (``records_unusable``), in the device's language
-    (``said_in``), a full disk with why even a backup to another drive needs room there: the copy counts
-    only once the records' audit log holds it. The cause's English is the log line's."""
+    on it, ``HeldAlone``), another process keeping them locked (``RecordsLocked``), damaged
+    (``RecordsDamaged``) or not writable (``RecordsReadOnly``). Not the file the technician named, so
+    said as every command says it (``records_unusable``), in the device's language (``said_in``), a full
+    disk or records that cannot be written with why a backup needs to write there, even to another
+    drive: the copy counts only once the records' audit log holds it. The cause's English is the log
+    line's."""
 
-    def __init__(self, cause: DiskFull | RecordsLocked) -> None:
+    def __init__(self, cause: DiskFull | RecordsLocked | RecordsDamaged | RecordsReadOnly) -> None:
         super().__init__(str(cause))
         self.cause = cause
 
@@ -59,6 +68,8 @@ class RecordsRefusedTheBackup(RecordsError):
         said = check_sentence(records_unusable(self.cause), language)
         if isinstance(self.cause, DiskFull):
             return f"{said} {message('backup.records_disk_full', language)}"
+        if isinstance(self.cause, RecordsReadOnly):
+            return f"{said} {message('backup.records_read_only', language)}"
         return said
 
 
@@ -77,7 +88,7 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     language = config.device.language
     try:
         summary = _backed_up(config, args.out)
-    except (DiskFull, RecordsLocked) as error:
+    except (DiskFull, RecordsLocked, RecordsDamaged, RecordsReadOnly) as error:
         raise RecordsRefusedTheBackup(error) from error
     print(_summary("backup.done", summary, language))
     if summary.damaged_photos:

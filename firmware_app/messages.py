@@ -992,6 +992,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "not running (last state: {state})",
         "fr": "ne tourne pas (dernier état : {state})",
     },
+    # The sync worker's last unclean end as ``sync status`` says it: when, and why (its own error's words,
+    # the technician's, when it caught one; else killed in the state it was in, by its key above).
+    "sync.crash.at": {"en": "{at}: {why}", "fr": "{at} : {why}"},
+    "sync.crash.killed": {
+        "en": "ended without a clean stop (killed, out of memory, a power cut or the watchdog) while {state}",
+        "fr": "arrêté sans arrêt propre (tué, mémoire épuisée, coupure de courant ou chien de garde) alors "
+        "qu'il était dans l'état : {state}",
+    },
+    "sync.crash.no_reason": {"en": "no reason recorded", "fr": "aucune raison enregistrée"},
     "sync.dropped_acknowledged.one": {
         "en": "{count} result deleted unsent acknowledged: doctor no longer warns of it (Today still marks it "
         '"Never sent")',
@@ -2521,6 +2530,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{path} : la sauvegarde de ces dossiers est un fichier de {size} Go, et ce support est formaté en "
         "FAT32 (comme les clés USB vendues), qui ne peut contenir aucun fichier de 4 Go ou plus. Rien n'a été "
         "copié. Sauvegardez sur une clé formatée en exFAT ou ext4 (formatez-la ainsi sur un ordinateur avant).",
+    },
+    # After records that cannot be written (health.records.unusable, records_problem's read-only file,
+    # folder or file system): why a backup, which only reads them, needs to write there.
+    "backup.records_read_only": {
+        "en": "A backup is a copy of the patients' data, so it is entered in the records' audit log before it "
+        "counts, and that needs the records to be writable: check the permissions of the records file and its "
+        "folder, and that their file system is mounted read-write, then back up again.",
+        "fr": "Une sauvegarde est une copie des données des patients : elle est donc inscrite au journal d'audit "
+        "des dossiers avant de compter, ce qui demande de pouvoir y écrire : vérifiez les droits du fichier des "
+        "dossiers et de son dossier, et que leur système de fichiers est monté en lecture-écriture, puis "
+        "sauvegardez à nouveau.",
     },
     # After the records' full disk (health.records.full, held_alone_*): why a backup to another drive needs room there.
     "backup.records_disk_full": {

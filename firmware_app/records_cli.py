@@ -282,13 +282,15 @@ class _StagedExport:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _connection(state: dict[str, str], now: datetime, language: str) -> str:
-    """The worker's state as a technician needs it, in ``language``: a crash loop and a dead worker say so."""
+def _connection(state: dict[str, str], now: datetime, language: str, in_words: bool) -> str:
+    """The worker's state as a technician needs it, in ``language``: a crash loop and a dead worker say
+    so, the last crash dated ``in_words`` for a person, else in ISO for the scripts (``sync_status``)."""
     connection = state.get("connection")
     said = _state_said(connection, language)
     crashes, last_crash = int(state.get(CRASHES, "0")), state.get("last_crash")
     if crashes >= CRASH_LOOP_CRASHES and last_crash and now - datetime.fromisoformat(last_crash) < CRASH_LOOP_WINDOW:
-        return sentence("sync.state.crash_looping", language, crashes=crashes, at=last_crash, state=said)
+        at = readable_date(last_crash, language) if in_words else last_crash
+        return sentence("sync.state.crash_looping", language, crashes=crashes, at=at, state=said)
     if connection != "stopped" and "worker_pid" in state and not process_alive(state["worker_pid"]):
         return sentence("sync.state.not_running", language, state=said)
     return said
@@ -297,7 +299,7 @@ def _connection(state: dict[str, str], now: datetime, language: str) -> str:
 def worker_state(records: Records, language: str) -> str:
     """The sync worker's state (``sync_status``'s ``connection``) said in ``language``, for a person
     beside ``sync_status``'s English, whose states the code compares."""
-    return _connection(Outbox(records).state(), records.clock(), language)
+    return _connection(Outbox(records).state(), records.clock(), language, in_words=True)
 
 
 def _state_said(connection: str | None, language: str) -> str:
@@ -307,12 +309,36 @@ def _state_said(connection: str | None, language: str) -> str:
     return message(key, language) if key in CATALOGUE else str(connection)
 
 
+def _crashed(state: dict[str, str]) -> bool:
+    """Whether an unclean restart is counted in ``crashes``: the count is 0 after a clean stop."""
+    return int(state.get(CRASHES, "0")) > 0 and "last_crash" in state
+
+
+def _crash_said(state: dict[str, str], language: str) -> str:
+    """Why the worker last ended uncleanly: the error it caught (its words, the technician's), or the
+    state it was killed in, said in ``language``. Records of an older release keep that sentence,
+    in English, as the error."""
+    error, ended_in = state.get("last_crash_detail"), state.get("last_crash_state")
+    if error:
+        return error
+    if ended_in:
+        return sentence("sync.crash.killed", language, state=_state_said(ended_in, language))
+    return message("sync.crash.no_reason", language)
+
+
 def _last_crash(state: dict[str, str]) -> str | None:
-    """When and why the latest of the unclean restarts counted in ``crashes`` happened; none when the
-    count is 0 (a clean stop ends it)."""
-    if int(state.get(CRASHES, "0")) == 0 or "last_crash" not in state:
+    """When and why the latest of the unclean restarts counted in ``crashes`` happened, for ``--json``'s
+    scripts: the ISO time, the reason in English; none when the count is 0 (a clean stop ends it)."""
+    return f"{state['last_crash']}: {_crash_said(state, 'en')}" if _crashed(state) else None
+
+
+def last_crash_said(records: Records, language: str) -> str | None:
+    """``_last_crash`` for a person: its date in words in the device's local time, why in ``language``."""
+    state = Outbox(records).state()
+    if not _crashed(state):
         return None
-    return f"{state['last_crash']}: {state.get('last_crash_detail') or 'no reason recorded'}"
+    at = readable_date(state["last_crash"], language)
+    return sentence("sync.crash.at", language, at=at, why=_crash_said(state, language))
 
 
 def sync_status(records: Records) -> dict[str, Any]:
@@ -324,7 +350,7 @@ def sync_status(records: Records) -> dict[str, Any]:
     now = records.clock()  # the clock the results were queued by (a test's own)
     ages = unsent_ages(records)
     return {
-        "connection": _connection(state, now, "en"),
+        "connection": _connection(state, now, "en", in_words=False),
         "connection_since": state.get("connection_since"),
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,
@@ -370,6 +396,7 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
         report = sync_status(store.records)
         if not args.json:  # a person reads it: its codes are the scripts'
             report["connection"] = worker_state(store.records, config.device.language)
+            report["last_crash"] = last_crash_said(store.records, config.device.language)
             report["photos_set_aside"] = photo_reasons(report["photos_set_aside"], config.device.language) or None
         if report["last_failure"]:  # the remedy, in the device's language: the technician reads it here
             report["what_to_do"] = failure_remedy(report["last_failure"], config.device.language)

@@ -74,6 +74,12 @@ def decimal(value: float, language: str, places: int = 1) -> str:
     return text.replace(".", ",") if language == "fr" else text
 
 
+def seconds(value: float, language: str) -> str:
+    """A number of seconds as it was given or measured, with its own decimals and no more: "10", not
+    "10.0"; "0.2" in English, "0,2" in French (a busy timeout, ``--timeout``, ``--sync-wait``)."""
+    return decimal(value, language, places=len(f"{value:g}".partition(".")[2]))
+
+
 # A duration is said in minutes up to this many, then in hours up to ``HOURS_SHOWN``, then in days.
 MINUTES_SHOWN = 90
 HOURS_SHOWN = 48
@@ -146,11 +152,11 @@ def photo_reasons(set_aside: Mapping[str, int], language: str) -> str:
 
 
 def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
-    """A check's values as its sentence shows them in ``language``: its time in local time, free
-    space in GB, an age in days as a person says it ("today"), the times of lost screenings, model
-    states in words, a shared photo's wait and why photos were set aside, and what happened to a
-    failed camera (``what``, ``CameraError.sentence``) without its technical words (the values the
-    checks give read right in English as they are)."""
+    """A check's values as its sentence shows them in ``language``: its time in local time, seconds
+    and free space in GB with the language's decimal mark, an age in days as a person says it
+    ("today"), the times of lost screenings, model states in words, a shared photo's wait and why
+    photos were set aside, and what happened to a failed camera (``what``, ``CameraError.sentence``)
+    without its technical words (the values the checks give read right in English as they are)."""
     shown = dict(values)
     if "at" in values:
         shown["now"] = readable_date(values["at"], language)
@@ -159,6 +165,8 @@ def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
             shown[moment] = readable_date(values[moment], language)
     if "days" in values:
         shown["ago"] = days_ago(values["days"], language)
+    if "seconds" in values:  # how long a lock was waited for (health.writable.locked_by)
+        shown["seconds"] = seconds(values["seconds"], language)
     if "free_bytes" in values:
         shown["free_gb"] = gigabytes(values["free_bytes"], language)
     if "models" in values:

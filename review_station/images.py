@@ -29,17 +29,19 @@ from review_station.storage.tables import images, reads, results, upload_parts
 
 @dataclass(frozen=True)
 class UploadAnswer:
-    """The HTTP status and the sentence the device logs."""
+    """The HTTP status and the response's body, which the station's log line keeps too. Only a device
+    reads the body (the endpoint asks for its certificate), and its uploader acts on the status alone:
+    no person is shown it, so it is never worded in a language."""
 
     status: int
     reason: str
 
 
-# The device's uploader tries a photo again later on a 404, and sets it aside for good on a 410.
+# The device's uploader tries a photo again later on a 404, and sets it aside for good on a 410. The
+# 410's body is a stable code, not a sentence: what a device (or a script) may compare, in no language;
+# the device's own words for it are its catalogue's ("photos.reason.erased").
 NOT_YET = UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
-ERASED = UploadAnswer(
-    410, "the result was erased at the patient's request: its photo is not wanted, do not send it again"
-)
+ERASED = UploadAnswer(410, "result-erased")
 
 
 def announced(payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -14,7 +14,9 @@ import sys
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edgescreen_wire.erasure import parse_erasure
@@ -33,7 +35,7 @@ from firmware_app.records.store import Records
 from firmware_app.records.worklist import NOT_PHOTOGRAPHED, worklist
 from firmware_app.wording import readable_date
 from tests.conftest import PROJECT_ROOT, appearing_on_open, filled, write_rgb
-from tests.health.lock_holding import holding_the_lock
+from tests.health.lock_holding import WAITED, holding_the_lock
 from tests.health.test_doctor import doctor
 from tests.records.kit import (
     BEFORE_LAST_BACKUP,
@@ -531,6 +533,17 @@ def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
     assert backups_audited(directory) == 1
 
 
+def device_on(filesystem: Path, retina_rgb: np.ndarray, language: str) -> tuple[Path, Path]:
+    """A device whose records, with one screening, are on ``filesystem`` (to fill or remount read-only),
+    and its config in ``language``."""
+    directory = filesystem / "device"
+    directory.mkdir()
+    store = open_store(directory)
+    record_one(store, small_photo(retina_rgb, 64))
+    store.records.close()
+    return directory, in_language(write_config(directory, port=1), language)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_backup_while_a_process_holds_the_records_alone_on_a_full_disk_names_it(
     tmp_path, tiny_filesystem, retina_rgb, language
@@ -538,12 +551,7 @@ def test_a_backup_while_a_process_holds_the_records_alone_on_a_full_disk_names_i
     """A process holds the records alone on a full disk (``HeldAlone``): the backup made it a plain "disk
     full", in English on a French device, who holds them unsaid. It says it as every command does
     (``records_unusable``), naming that process."""
-    directory = tiny_filesystem / "device"
-    directory.mkdir()
-    store = open_store(directory)
-    record_one(store, small_photo(retina_rgb, 64))
-    store.records.close()
-    config = in_language(write_config(directory, port=1), language)
+    directory, config = device_on(tiny_filesystem, retina_rgb, language)
     out = tmp_path / "b"
     with holding_the_lock(directory / "records.sqlite3", alone=True) as holder:
         filled(tiny_filesystem)
@@ -553,6 +561,39 @@ def test_a_backup_while_a_process_holds_the_records_alone_on_a_full_disk_names_i
     held = f"{named} {message('backup.records_disk_full', language)}"
     assert said_lines(run.stderr) == [f"edgescreen: {held}"]
     assert not out.exists() and not list(tmp_path.glob(".b.partial"))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_backup_of_damaged_records_says_so_in_the_devices_language(tmp_path, device, language):
+    """Records that are no database any more (``RecordsDamaged``): the backup said "records.sqlite3: the
+    records file is damaged (file is not a database). Stop the EdgeScreen services..." in English on a
+    French device. It says it as every command does (``records_unusable``), the detail in the log."""
+    directory, config, _ = device
+    (directory / "records.sqlite3").write_bytes(b"not a database " * 100)
+    out = tmp_path / "b"
+    run = edgescreen("backup", "--out", str(out), config=in_language(config, language))
+    assert run.returncode == 5, run.stderr
+    assert said_lines(run.stderr) == [f"edgescreen: {sentence('health.records.red', language)}"]
+    assert "the records file is damaged" in run.stderr  # the technician's detail, in the log line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_backup_of_records_on_a_read_only_file_system_says_so_in_the_devices_language(
+    tmp_path, tiny_filesystem, retina_rgb, language
+):
+    """The records' file system remounted read-only (as the kernel does after a card's write error):
+    the backup, which must audit its copy in the records, said "records.sqlite3: the records cannot be
+    written (unable to open database file); check the permissions..." in English on a French device.
+    It says it as every command does, and why a backup needs to write there."""
+    _, config = device_on(tiny_filesystem, retina_rgb, language)
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)], check=True)
+    out = tmp_path / "b"
+    run = edgescreen("backup", "--out", str(out), config=config)
+    assert run.returncode == 5, run.stderr
+    said = f"{sentence('health.records.unusable', language)} {message('backup.records_read_only', language)}"
+    assert said_lines(run.stderr) == [f"edgescreen: {said}"]
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -567,7 +608,7 @@ def test_a_backup_refused_by_another_programs_lock_names_it_in_the_devices_langu
     out = tmp_path / "b"
     with holding_the_lock(directory / "records.sqlite3") as holder:
         status = main(["--config", str(in_language(config, language)), "backup", "--out", str(out)])
-    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": WAITED[language]}
     assert status == 5 and said_lines(capsys.readouterr().err) == [
         f"edgescreen: {sentence('health.writable.locked_by', language, **named)}"
     ]

@@ -167,12 +167,15 @@ def test_a_camera_failure_is_said_in_the_nurses_language(tmp_path, language, sai
     assert len(logged) == 1 and f"none of the 2 images in {folder} can be used" in logged[0]
 
 
-def test_aiming_that_never_passes_times_out(tmp_path):
+@pytest.mark.parametrize("language, said", [("en", "within 0.5 s"), ("fr", "en 0,5 s")])
+def test_aiming_that_never_passes_times_out(tmp_path, language, said):
+    """The time given up after is written as the nurse's language writes numbers: "0.5 s" said in
+    French read "en 0.5 s"."""
     plain = write_rgb(tmp_path / "plain.png", render_lesion(*SIZE, seed=0).rgb)  # skin, not a retina
-    config = camera_config(tmp_path, plain)
+    config = in_language(camera_config(tmp_path, plain), language)
     run = capture(config, "--modality", "fundus", "--preview-frames", "1000000", "--timeout", "0.5")
     assert run.returncode == 7
-    assert "No photo was taken within 0.5 s" in run.stderr
+    assert said in run.stderr, run.stderr
     assert run.stdout == ""
 
 

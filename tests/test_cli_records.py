@@ -147,15 +147,44 @@ def test_sync_status_says_the_workers_state_in_the_devices_language(tmp_path, wo
         )
     store.records.close()
 
-    def said(language: str) -> str:
+    def said(language: str, at: str) -> str:
         filled = {name: message(v, language) if name == "state" else v for name, v in values.items()}
-        return sentence(key, language, **{name: str(v).format(now=now) for name, v in filled.items()})
+        return sentence(key, language, **{name: str(v).format(now=at) for name, v in filled.items()})
 
     status = edgescreen("sync", "status", config=config)
     label = message("sync.field.connection", language)
     (shown,) = [line.split(None, 1)[1] for line in status.stdout.splitlines() if line.startswith(f"{label}  ")]
-    assert status.returncode == 0 and shown == said(language), status.stdout
-    assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["connection"] == said("en")
+    # The last crash's date in words ("le 2026-12-07T16:58:03+00:00" read a French technician); --json's ISO.
+    assert status.returncode == 0 and shown == said(language, readable_date(now, language)), status.stdout
+    scripts = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["connection"]
+    assert scripts == said("en", now)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sync_status_says_the_last_crash_in_the_devices_language(tmp_path, language):
+    """A worker killed while connected: a French technician read "2026-12-07T16:58:03+00:00: ended
+    without a clean stop (killed, out of memory, a power cut or the watchdog) while connected" in ``sync
+    status``. Its date is in words and why it ended in the device's language, the state it was in said
+    by its own key; ``--json`` keeps the English, and the ISO time scripts read."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    outbox = Outbox(store.records)
+    outbox.set_connection("connected", "localhost:1883")
+    with store.records.connection as connection:  # that worker was killed
+        connection.execute("UPDATE sync_state SET value = ? WHERE key = 'worker_pid'", (_a_dead_pid(),))
+    outbox.note_start()
+    crashed_at = outbox.state()["last_crash"]
+    store.records.close()
+
+    status = edgescreen("sync", "status", config=config)
+    label = message("sync.field.last_crash", language)
+    (shown,) = [line[len(label) :].strip() for line in status.stdout.splitlines() if line.startswith(f"{label}  ")]
+    killed = sentence("sync.crash.killed", language, state=message("sync.state.connected", language))
+    assert shown == sentence("sync.crash.at", language, at=readable_date(crashed_at, language), why=killed)
+    if language == "fr":
+        assert "without" not in shown and "T" not in shown.split(" : ")[0], shown
+    scripts = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["last_crash"]
+    assert scripts == f"{crashed_at}: {sentence('sync.crash.killed', 'en', state='connected')}"
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

@@ -320,7 +320,7 @@ def records_unusable(error: Exception) -> Check:
     if isinstance(error, RecordsDamaged):
         return _check("records", Level.RED, error=error)
     if isinstance(error, RecordsLocked) and not error.holder_known:
-        return _check("writable", Level.RED, "locked_unlisted", error=error, seconds=f"{error.waited_s:g}")
+        return _check("writable", Level.RED, "locked_unlisted", error=error, seconds=error.waited_s)
     if isinstance(error, RecordsLocked):
         return locked(error.path, error, error.waited_s)
     if isinstance(error, HeldAlone):
@@ -761,7 +761,7 @@ def locked(database: Path, error: Exception, waited_s: float | None = None) -> C
         return _check("writable", Level.RED, "locked", error=error)
     waited = BUSY_TIMEOUT_S if waited_s is None else waited_s
     variant, named = _holder_named(holder)
-    return _check("writable", Level.RED, f"locked_{variant}", error=error, seconds=f"{waited:g}", **named)
+    return _check("writable", Level.RED, f"locked_{variant}", error=error, seconds=waited, **named)
 
 
 def _holder_named(holder: LockHolder) -> tuple[str, dict[str, int | str]]:

@@ -69,6 +69,11 @@ class RecordsLocked(RecordsError):
         self.path, self.waited_s, self.holder_known = path, waited_s, holder_known
 
 
+class RecordsReadOnly(RecordsError):
+    """The records' file, folder or file system cannot be written (permissions, a file system the kernel
+    remounted read-only): nothing is damaged, a technician mends it."""
+
+
 class RecordsDamaged(RecordsError):
     """The records file is damaged (a page a worn card lost): retrying cannot mend it, a technician must."""
 
@@ -412,7 +417,7 @@ def records_problem(path: Path, error: BaseException, waited_s: float | None = N
     if _disk_full(path, error):
         return DiskFull(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
     if _read_only_medium(path, error):
-        return RecordsError(
+        return RecordsReadOnly(
             f"{path}: the records cannot be written ({error}); check the permissions of the file and its "
             "folder, and that the file system is mounted read-write"
         )

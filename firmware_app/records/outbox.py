@@ -316,8 +316,12 @@ class Outbox:
             previous = state.get("connection", "stopped")
             if previous != "stopped" and not process_alive(state.get("worker_pid")):
                 crashes += 1
-                reason = crash_reason(previous, state.get("connection_detail", ""))
-                self._set_state_in_transaction({"last_crash": now, "last_crash_detail": reason})
+                # Its error when it caught one (``crashed``); else the state it was killed in, whose
+                # detail is no reason (while connected, it is the broker's address).
+                error = state.get("connection_detail", "") if previous == "crashed" else ""
+                self._set_state_in_transaction(
+                    {"last_crash": now, "last_crash_detail": error, "last_crash_state": previous}
+                )
             started = {"connection": "starting", "connection_since": now, "worker_pid": str(os.getpid())}
             self._set_state_in_transaction({CRASHES: str(crashes), **started})
         return crashes
@@ -339,11 +343,3 @@ class Outbox:
 def unacknowledged_drops(dropped: int, state: dict[str, str]) -> int:
     """Of the ``dropped`` results deleted unsent, those no technician has acknowledged yet."""
     return max(0, dropped - int(state.get(DROPPED_ACKNOWLEDGED, "0")))
-
-
-def crash_reason(connection: str, detail: str) -> str:
-    """Why a worker ended uncleanly: its error when it caught one (``crashed``); otherwise it was
-    killed in some state, whose detail is no reason (while connected, it is the broker's address)."""
-    if connection == "crashed" and detail:
-        return detail
-    return f"ended without a clean stop (killed, out of memory, a power cut or the watchdog) while {connection}"

@@ -20,15 +20,15 @@ from firmware_app.events import log_event
 from firmware_app.health.checks import Check, Level
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.health.liveness import liveness
-from firmware_app.messages import message
 from firmware_app.service.notify import sd_notify, watchdog_interval_s
+from firmware_app.wording import check_sentence
 
 
 def _said(checks: list[Check], level: Level) -> str:
     """The English sentences of the checks at ``level``, ``""`` for none: the journal's and systemd's
     status line's language, whatever the device's."""
     at_level = [check for check in checks if check.level is level]
-    return "; ".join(message(check.message_key, "en").format(**check.values) for check in at_level)
+    return "; ".join(check_sentence(check, "en") for check in at_level)
 
 
 class Watchdog:

@@ -25,6 +25,10 @@ HOLD = (
     "time.sleep(120)\n"
 )
 
+# The 0.2 s busy timeout these tests wait, as the holder's sentence writes it in each language: French
+# writes "0,2 s", and the sentence said "0.2 s" in French.
+WAITED = {"en": "0.2", "fr": "0,2"}
+
 
 @contextmanager
 def holding_the_lock(

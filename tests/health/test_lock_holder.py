@@ -28,7 +28,7 @@ from firmware_app.records import database as database_module
 from firmware_app.service.watchdog import Watchdog
 from firmware_app.wording import check_sentence
 from tests.health.failing_share import failing_share
-from tests.health.lock_holding import holding_the_lock, killed_after_a_minute
+from tests.health.lock_holding import WAITED, holding_the_lock, killed_after_a_minute
 from tests.mqtt_broker import wait_until
 from tests.records.kit import in_language, open_store, write_config
 
@@ -60,7 +60,7 @@ def test_a_lock_another_program_holds_names_it_and_is_amber_to_the_watchdog(reco
     assert (watched.level, watched.message_key) == (Level.AMBER, wedged.message_key)
     said = check_sentence(wedged, language)
     assert f"backup-tool ({'process' if language == 'en' else 'processus'} {holder.pid})" in said
-    assert f"sudo kill {holder.pid}" in said and "0.2 s" in said
+    assert f"sudo kill {holder.pid}" in said and f"{WAITED[language]} s" in said
     assert check_records_writable(records).level is Level.GREEN  # the holder gone, the lock is given back
     own = sqlite3.connect(records, isolation_level=None)  # the app's own writer, wedged: a restart frees it
     own.execute("BEGIN IMMEDIATE")
@@ -136,7 +136,7 @@ def test_doctor_names_the_program_holding_the_lock_past_a_busy_timeout(tmp_path,
     with holding_the_lock(records) as holder:
         writable = next(check for check in doctor_checks(config) if check.name == "writable")
     assert (writable.level, writable.message_key) == (Level.RED, "health.writable.locked_by")
-    values = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    values = {"program": "backup-tool", "pid": holder.pid, "seconds": WAITED[language]}
     assert check_sentence(writable, language) == sentence("health.writable.locked_by", language, **values)
 
 

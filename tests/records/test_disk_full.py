@@ -28,7 +28,6 @@ from firmware_app.messages import message as message_text
 from firmware_app.messages import sentence
 from firmware_app.records.database import (
     BUSY_TIMEOUT_S,
-    HELD_ALONE_WAIT_S,
     SCHEMA_VERSION,
     DiskFull,
     RecordsError,
@@ -42,7 +41,7 @@ from firmware_app.records.store import Records, StorageFull
 from firmware_app.wording import check_sentence
 from tests.bundles.test_install import model_changes
 from tests.conftest import MODELS_DIR, filled
-from tests.health.lock_holding import holding_the_lock
+from tests.health.lock_holding import WAITED, holding_the_lock
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import (
     DEVICE,
@@ -298,7 +297,7 @@ def test_a_write_refused_by_another_programs_lock_names_that_program_whatever_th
     store.records.close()
     assert not isinstance(problem, DiskFull) and "sync worker" not in str(problem), problem
     assert (said.message_key, said.values["pid"]) == ("health.writable.locked_by", holder.pid), said
-    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": WAITED[language]}
     assert check_sentence(said, language) == sentence("health.writable.locked_by", language, **named)
 
 
@@ -336,7 +335,7 @@ def test_a_screening_refused_by_another_programs_lock_is_said_as_that_lock(tmp_p
         said = records_unusable(refused.value)
     store.records.close()
     assert (said.message_key, said.values["pid"]) == ("health.writable.locked_by", holder.pid), said
-    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": WAITED[language]}
     assert check_sentence(said, language) == sentence("health.writable.locked_by", language, **named)
 
 
@@ -357,7 +356,7 @@ def test_a_command_is_told_at_once_who_holds_the_records_alone_on_a_disk_with_ro
         screen = edgescreen("screen", str(retina_jpeg), config=config)
         took = time.monotonic() - started
     assert took < BUSY_TIMEOUT_S, f"the command took {took:.0f} s"  # on main: the busy timeout, and a start
-    named = {"program": "backup-tool", "pid": holder.pid, "seconds": f"{HELD_ALONE_WAIT_S:g}"}
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "3"}
     assert screen.returncode == 5, screen.stderr
     assert f"edgescreen: {sentence('health.writable.locked_by', language, **named)}" in screen.stderr, screen.stderr
 
