@@ -26,6 +26,7 @@ from firmware_app.health.checks import Level, records_unusable
 from firmware_app.health.liveness import liveness
 from firmware_app.messages import message as message_text
 from firmware_app.messages import sentence
+from firmware_app.records import database
 from firmware_app.records.database import (
     BUSY_TIMEOUT_S,
     HELD_ALONE_WAIT_S,
@@ -343,22 +344,34 @@ def test_a_worker_started_beside_a_long_write_on_a_nearly_full_disk_leaves_the_r
 ):
     """A lock held past the busy timeout on a card with little room was taken for the shared memory a
     full disk refuses: the worker, after an update, waited out the nurse's app migrating the records
-    and then held them alone, the app shut out of records that had room to share."""
+    and then held them alone, the app shut out of records that had room to share.
+
+    The write ends once the worker's first try has waited out the busy timeout, as it falls back to
+    holding them alone (``_open`` exclusive): then, not at a set time, which a loaded machine reached
+    before the worker had even waited (the worker opened them shared and the test failed)."""
     monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.3)
     path = tiny_filesystem / "records.sqlite3"
     open_database(path).close()
-    migrating = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    migrating = sqlite3.connect(path, isolation_level=None)
     migrating.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
     migrating.execute("BEGIN IMMEDIATE")
     migrating.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     filled(tiny_filesystem, leaving=512 * 1024)
-    done = threading.Timer(0.45, lambda: (migrating.execute("COMMIT"), migrating.close()))
-    done.start()
+    opening = database._open
+
+    def the_write_ends_as_the_worker_falls_back(opened: Path, exclusive: bool = False) -> sqlite3.Connection:
+        if exclusive:
+            migrating.execute("COMMIT")
+            migrating.close()
+        return opening(opened, exclusive)
+
+    monkeypatch.setattr(database, "_open", the_write_ends_as_the_worker_falls_back)
     try:
         with pytest.raises(RecordsError):
             open_database(path, alone=True).close()
     finally:
-        done.join()
+        migrating.close()
+    assert not database.held_alone_here(path)
 
 
 def test_commands_that_need_no_space_work_on_a_full_disk(tiny_filesystem, retina_rgb, retina_jpeg):
