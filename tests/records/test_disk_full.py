@@ -216,17 +216,24 @@ def test_a_command_is_told_at_once_that_the_worker_holds_the_records_alone_on_a_
     log = ProcessLog(worker)
     try:
         log.wait_for("sync.records_alone")
-        started = time.monotonic()
-        status = edgescreen("sync", "status", "--json", config=config)
-        screen = edgescreen("screen", str(retina_jpeg), config=config)
-        took = time.monotonic() - started
+        status, status_took = timed_edgescreen("sync", "status", "--json", config=config)
+        screen, screen_took = timed_edgescreen("screen", str(retina_jpeg), config=config)
         assert worker.poll() is None, log.text()
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(15)
-    assert took < 40, f"the two commands took {took:.0f} s"
+    # Each below the busy timeout it waited out on main; not the two below a sum of seconds, which a
+    # loaded machine's Python starts alone can take (about 5 s each under two CPU hogs).
+    assert status_took < BUSY_TIMEOUT_S and screen_took < BUSY_TIMEOUT_S, (status_took, screen_took)
     assert status.returncode == 0 and json.loads(status.stdout)["backlog"] == 1, status.stderr
     assert screen.returncode == 5 and sentence("health.records.held_alone", language) in screen.stderr, screen.stderr
+
+
+def timed_edgescreen(*args: str, config: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``edgescreen *args`` (``tests.test_cli.edgescreen``) and the seconds it took, start to end."""
+    started = time.monotonic()
+    done = edgescreen(*args, config=config)
+    return done, time.monotonic() - started
 
 
 def held_alone(directory: Path, retina_rgb) -> Records:
@@ -330,9 +337,7 @@ def test_a_command_is_told_at_once_who_holds_the_records_alone_on_a_disk_with_ro
     record_one(store, small_photo(retina_rgb, 64))
     store.records.close()
     with holding_the_lock(tiny_filesystem / "records.sqlite3", alone=True) as holder:
-        started = time.monotonic()
-        screen = edgescreen("screen", str(retina_jpeg), config=config)
-        took = time.monotonic() - started
+        screen, took = timed_edgescreen("screen", str(retina_jpeg), config=config)
     assert took < BUSY_TIMEOUT_S, f"the command took {took:.0f} s"  # on main: the busy timeout, and a start
     named = {"program": "backup-tool", "pid": holder.pid, "seconds": f"{HELD_ALONE_WAIT_S:g}"}
     assert screen.returncode == 5, screen.stderr
