@@ -26,6 +26,7 @@ from firmware_app.health.checks import Level, records_unusable
 from firmware_app.health.liveness import liveness
 from firmware_app.messages import message as message_text
 from firmware_app.messages import sentence
+from firmware_app.records import database
 from firmware_app.records.database import (
     BUSY_TIMEOUT_S,
     SCHEMA_VERSION,
@@ -216,18 +217,25 @@ def test_a_command_is_told_at_once_that_the_worker_holds_the_records_alone_on_a_
     try:
         log.wait_for("sync.records_alone")
         named = {"program": Path(f"/proc/{worker.pid}/comm").read_text().strip(), "pid": worker.pid}
-        started = time.monotonic()
-        status = edgescreen("sync", "status", "--json", config=config)
-        screen = edgescreen("screen", str(retina_jpeg), config=config)
-        took = time.monotonic() - started
+        status, status_took = timed_edgescreen("sync", "status", "--json", config=config)
+        screen, screen_took = timed_edgescreen("screen", str(retina_jpeg), config=config)
         assert worker.poll() is None, log.text()
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(15)
-    assert took < 40, f"the two commands took {took:.0f} s"
+    # Each below the busy timeout it waited out on main; not the two below a sum of seconds, which a
+    # loaded machine's Python starts alone can take (about 5 s each under two CPU hogs).
+    assert status_took < BUSY_TIMEOUT_S and screen_took < BUSY_TIMEOUT_S, (status_took, screen_took)
     assert status.returncode == 0 and json.loads(status.stdout)["backlog"] == 1, status.stderr
     held = sentence("health.records.held_alone_by", language, **named)
     assert screen.returncode == 5 and held in screen.stderr, screen.stderr
+
+
+def timed_edgescreen(*args: str, config: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``edgescreen *args`` (``tests.test_cli.edgescreen``) and the seconds it took, start to end."""
+    started = time.monotonic()
+    done = edgescreen(*args, config=config)
+    return done, time.monotonic() - started
 
 
 def held_alone(directory: Path, retina_rgb) -> Records:
@@ -352,9 +360,7 @@ def test_a_command_is_told_at_once_who_holds_the_records_alone_on_a_disk_with_ro
     record_one(store, small_photo(retina_rgb, 64))
     store.records.close()
     with holding_the_lock(tiny_filesystem / "records.sqlite3", alone=True) as holder:
-        started = time.monotonic()
-        screen = edgescreen("screen", str(retina_jpeg), config=config)
-        took = time.monotonic() - started
+        screen, took = timed_edgescreen("screen", str(retina_jpeg), config=config)
     assert took < BUSY_TIMEOUT_S, f"the command took {took:.0f} s"  # on main: the busy timeout, and a start
     named = {"program": "backup-tool", "pid": holder.pid, "seconds": "3"}
     assert screen.returncode == 5, screen.stderr
@@ -414,22 +420,34 @@ def test_a_worker_started_beside_a_long_write_on_a_nearly_full_disk_leaves_the_r
 ):
     """A lock held past the busy timeout on a card with little room was taken for the shared memory a
     full disk refuses: the worker, after an update, waited out the nurse's app migrating the records
-    and then held them alone, the app shut out of records that had room to share."""
+    and then held them alone, the app shut out of records that had room to share.
+
+    The write ends once the worker's first try has waited out the busy timeout, as it falls back to
+    holding them alone (``_open`` exclusive): then, not at a set time, which a loaded machine reached
+    before the worker had even waited (the worker opened them shared and the test failed)."""
     monkeypatch.setattr("firmware_app.records.database.BUSY_TIMEOUT_S", 0.3)
     path = tiny_filesystem / "records.sqlite3"
     open_database(path).close()
-    migrating = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    migrating = sqlite3.connect(path, isolation_level=None)
     migrating.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
     migrating.execute("BEGIN IMMEDIATE")
     migrating.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     filled(tiny_filesystem, leaving=512 * 1024)
-    done = threading.Timer(0.45, lambda: (migrating.execute("COMMIT"), migrating.close()))
-    done.start()
+    opening = database._open
+
+    def the_write_ends_as_the_worker_falls_back(opened: Path, exclusive: bool = False) -> sqlite3.Connection:
+        if exclusive:
+            migrating.execute("COMMIT")
+            migrating.close()
+        return opening(opened, exclusive)
+
+    monkeypatch.setattr(database, "_open", the_write_ends_as_the_worker_falls_back)
     try:
         with pytest.raises(RecordsError):
             open_database(path, alone=True).close()
     finally:
-        done.join()
+        migrating.close()
+    assert not database.held_alone_here(path)
 
 
 def test_commands_that_need_no_space_work_on_a_full_disk(tiny_filesystem, retina_rgb, retina_jpeg):
