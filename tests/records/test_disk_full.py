@@ -39,7 +39,7 @@ from firmware_app.records.database import (
 )
 from firmware_app.records.erased_pages import OWED
 from firmware_app.records.store import Records, StorageFull
-from firmware_app.wording import check_sentence
+from firmware_app.wording import check_sentence, seconds
 from tests.bundles.test_install import model_changes
 from tests.conftest import MODELS_DIR, filled
 from tests.health.lock_holding import WAITED, holding_the_lock
@@ -390,7 +390,8 @@ def test_records_held_alone_where_the_kernels_lock_list_cannot_be_read_say_the_h
     assert took >= 0.4 and refused.value.waited_s == 0.4, took
     assert "cannot be read" in str(refused.value) and "doctor" not in str(refused.value), refused.value
     assert said.message_key == "health.writable.locked_unlisted", said
-    assert check_sentence(said, language) == sentence("health.writable.locked_unlisted", language, seconds="0.4")
+    expected = sentence("health.writable.locked_unlisted", language, seconds=seconds(0.4, language))
+    assert check_sentence(said, language) == expected
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -435,11 +436,13 @@ def test_a_worker_started_beside_a_long_write_on_a_nearly_full_disk_leaves_the_r
     filled(tiny_filesystem, leaving=512 * 1024)
     opening = database._open
 
-    def the_write_ends_as_the_worker_falls_back(opened: Path, exclusive: bool = False) -> sqlite3.Connection:
+    def the_write_ends_as_the_worker_falls_back(
+        opened: Path, wait: float, exclusive: bool = False
+    ) -> sqlite3.Connection:
         if exclusive:
             migrating.execute("COMMIT")
             migrating.close()
-        return opening(opened, exclusive)
+        return opening(opened, wait, exclusive)
 
     monkeypatch.setattr(database, "_open", the_write_ends_as_the_worker_falls_back)
     try:
