@@ -289,12 +289,33 @@ def _export(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
     out = Path(args.out) if args.out else None
     if out is not None and os.path.lexists(out):
         raise _out_exists(out)
-    text = export(engine, args.format, args.site, args.start, args.end, by=OPERATOR)
     if out is None:
-        sys.stdout.write(text)
+        export(engine, args.format, args.site, args.start, args.end, by=OPERATOR, deliver=sys.stdout.write)
     else:
-        _write_export(out, text)
+        _export_to(out, engine, args)
     return 0
+
+
+def _export_to(out: Path, engine: Engine, args: argparse.Namespace) -> None:
+    """The export written whole at ``out`` before it is audited, in the export's transaction
+    (``export``'s ``deliver``): a write refused leaves no event, nothing having been exported, and a
+    file whose event the database then refuses is removed, so no export leaves the station unaudited."""
+    from review_station.export import export
+
+    written = False
+
+    def write(text: str) -> None:
+        nonlocal written
+        _write_export(out, text)
+        written = True
+
+    try:
+        export(engine, args.format, args.site, args.start, args.end, by=OPERATOR, deliver=write)
+    except BaseException:
+        if written:
+            with contextlib.suppress(OSError):  # the database's refusal is what the user must read
+                out.unlink()
+        raise
 
 
 def _write_export(out: Path, text: str) -> None:
