@@ -322,9 +322,10 @@ def _write_export(out: Path, text: str) -> None:
     """``text`` at ``out``, whole and for good, never over a file made there since ``_export`` found
     the name free (another export to it, a copy): refused alike (``create_whole_durably``). A folder
     not there, one that cannot be written, a full disk: refused as the device refuses its own exports'
-    (``output_problem``), nothing left there."""
+    (``output_problem``), nothing left there. Made 0600, as the device's exported photos: it holds
+    specialists' verdicts on patients' results, pseudonymous but health data, for its owner alone."""
     try:
-        create_whole_durably(out, text.encode("utf-8"))
+        create_whole_durably(out, text.encode("utf-8"), permissions=0o600)
     except FileExistsError:
         raise _out_exists(out) from None
     except OSError as error:

@@ -154,6 +154,7 @@ def test_an_export_never_writes_over_a_file_at_out(tmp_path, engine: Engine, lan
     made = review(config, *EXPORT, str(new))
     assert made.returncode == 0, made.stderr
     assert len(new.read_text().splitlines()) == 3 and sorted(folder.iterdir()) == [earlier, link, new]
+    assert new.stat().st_mode & 0o777 == 0o600  # specialists' verdicts on patients' results: its owner's alone
 
 
 def test_an_export_never_writes_over_a_file_made_at_out_while_it_is_made(tmp_path, engine: Engine, capsys) -> None:
