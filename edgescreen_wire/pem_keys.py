@@ -78,12 +78,13 @@ def write_key_pair(
 
 def _refuse_taken(private_path: Path, public_path: Path, error: type[Exception]) -> None:
     """Refuse before anything is made: a private key there, a file or a link at ``public_path``, or
-    both halves asked for the same file."""
+    both halves asked for the same file, however each is spelt (``..``, a link to a folder): the paths
+    are compared resolved, as far as they exist."""
     if os.path.lexists(private_path):
         raise error(f"{private_path}: {PRIVATE_TAKEN}")
     if os.path.lexists(public_path):
         raise error(f"{public_path}: {PUBLIC_TAKEN}")
-    if public_path.absolute() == private_path.absolute():
+    if public_path.resolve(strict=False) == private_path.resolve(strict=False):
         raise error(f"{public_path}: the public key goes to a file of its own, not the private key's")
 
 

@@ -57,3 +57,18 @@ def test_keygen_leaves_no_private_key_without_its_public_half(tmp_path, section:
     assert made.returncode == 0, made.stderr
     assert KEYS[section](public) and private.stat().st_mode & 0o777 == 0o600
     assert sorted(public.parent.iterdir()) == [public]
+
+
+@pytest.mark.parametrize("section", list(KEYS))
+def test_keygen_refuses_the_private_keys_own_file_however_it_is_spelt(tmp_path, section: str) -> None:
+    """The two halves were told apart by their unresolved paths: ``--public`` naming the private key's
+    file through ``..`` or a link to its folder passed as another file, the private half was written
+    and then the public half refused as "a file is already there". Now the paths are compared
+    resolved, and each spelling is refused as the private key's own file before anything is made."""
+    config, private = station(tmp_path, section)
+    (tmp_path / "linked").symlink_to(private.parent)
+    for public in (private.parent / ".." / "station" / private.name, tmp_path / "linked" / private.name):
+        refused = review(config, section, "keygen", "--public", str(public))
+        said = f"refused: {public}: the public key goes to a file of its own, not the private key's\n"
+        assert refused.returncode == 1 and refused.stderr == said, refused.stderr
+        assert not private.exists() and not private.parent.exists()
