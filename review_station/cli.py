@@ -3,8 +3,8 @@
 Every line it prints for a person is in the station's language (``[web] language``, the pages' until a
 reader chooses), from the station's catalogue (``review_station/words.py``), as the device's command
 line speaks ``[device] language``, argparse's refusals of a command line too (``typed_argument``); JSON,
-the export, the usage line and ``--help``, and the system's own words (a database's, a key file's, a
-configuration problem) stay as they are.
+the export, the usage line and ``--help``, and the system's own words (a database's, a key file it
+cannot use, a configuration problem) stay as they are.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from edgescreen_wire.pem_keys import KeyRefusal
 from edgescreen_wire.sealed_image import SealError
 from edgescreen_wire.verdict_signature import VerdictKeyError
 from firmware_app.durable import create_whole_durably
@@ -495,10 +496,10 @@ def _command(argv: Sequence[str] | None) -> int:
 
 
 def _why(error: Refused | RequestRefused | SealError | VerdictKeyError, language: str) -> str:
-    """Why a command was refused, in ``language``: the station's refusals from its catalogue, a file it
-    could not write in the device's words for it (``output_problem``); a key file's refusal names it
-    in its own English."""
-    if isinstance(error, Refused):
+    """Why a command was refused, in ``language``: the station's refusals from its catalogue, keygen's
+    too (``pem_keys.KeyRefusal``), a file it could not write in the device's words for it
+    (``output_problem``); a key file it cannot use names it in its own English."""
+    if isinstance(error, Refused) or (isinstance(error, KeyRefusal) and error.key is not None):
         return refusal(error, language)
     if isinstance(error, RequestRefused):
         return error.said_in(language)
