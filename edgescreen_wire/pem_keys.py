@@ -21,9 +21,38 @@ from firmware_app.secret_file import ExposedSecret, read_secret, write_new_secre
 Public = TypeVar("Public")
 Private = TypeVar("Private")
 
-# Why a key pair is not written where a file is: at the private half's path, at the public half's.
-PRIVATE_TAKEN = "a key is already there; it is never overwritten"
-PUBLIC_TAKEN = "a file is already there; a public key is never written over it"
+# Why a key pair is not written, in English: the station's catalogue says each in its language too
+# ("keygen.refused.<key>", ``KeyRefusal``).
+WRITE_REFUSALS = {
+    "private_taken": "{path}: a key is already there; it is never overwritten",
+    "public_taken": "{path}: a file is already there; a public key is never written over it",
+    "same_file": "{path}: the public key goes to a file of its own, not the private key's",
+    "private_unwritable": "{path}: the private key cannot be written ({problem})",
+    "public_unwritable": "{path}: the public key cannot be written ({problem})",
+}
+
+
+class KeyRefusal(Exception):
+    """The base of the errors a key file is refused with (``SealError``, ``VerdictKeyError``, the
+    model signing key's ``KeyFileError``), its message the English of why. A key pair not written says
+    which ``WRITE_REFUSALS`` it is (``key``) and its ``values``, so the station's command line says it
+    in the station's language, as its other refusals (``sentence_key``: ``words.refusal``); a key file
+    that cannot be read names it in its own English (``key`` None)."""
+
+    key: str | None = None
+    values: dict[str, str]
+
+    @property
+    def sentence_key(self) -> str:
+        return f"keygen.refused.{self.key}"
+
+
+def _refused(error: type[KeyRefusal], key: str, path: Path, **values: str) -> KeyRefusal:
+    """``error`` saying ``WRITE_REFUSALS[key]`` of ``path`` with ``values``, in English and by its key."""
+    values = {"path": str(path), **values}
+    refused = error(WRITE_REFUSALS[key].format(**values))
+    refused.key, refused.values = key, values
+    return refused
 
 
 def read_public_key(path: Path, kind: type[Public], what: str, error: type[Exception]) -> Public:
@@ -55,7 +84,7 @@ def read_private_key(path: Path, kind: type[Private], what: str, error: type[Exc
 
 
 def write_key_pair(
-    key: X25519PrivateKey | Ed25519PrivateKey, private_path: Path, public_path: Path, error: type[Exception]
+    key: X25519PrivateKey | Ed25519PrivateKey, private_path: Path, public_path: Path, error: type[KeyRefusal]
 ) -> None:
     """Write a new ``key``: its private half created 0600, then its public half for the devices; neither
     over a file there (a key in use, the other key's public file the devices were given), a link
@@ -65,10 +94,10 @@ def write_key_pair(
     _refuse_taken(private_path, public_path, error)
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    with _refused_as(private_path, "private", PRIVATE_TAKEN, error):
+    with _refused_as(private_path, "private", error):
         write_new_secret(private_path, pem)  # its folder too, where the public half may go (``models keygen``)
     try:
-        with _refused_as(public_path, "public", PUBLIC_TAKEN, error):
+        with _refused_as(public_path, "public", error):
             create_whole_durably(public_path, public)
     except BaseException:
         with suppress(OSError):  # the public half's refusal is what the user must read
@@ -76,24 +105,25 @@ def write_key_pair(
         raise
 
 
-def _refuse_taken(private_path: Path, public_path: Path, error: type[Exception]) -> None:
+def _refuse_taken(private_path: Path, public_path: Path, error: type[KeyRefusal]) -> None:
     """Refuse before anything is made: a private key there, a file or a link at ``public_path``, or
-    both halves asked for the same file."""
+    both halves asked for the same file, however each is spelt (``..``, a link to a folder): the paths
+    are compared resolved, as far as they exist."""
     if os.path.lexists(private_path):
-        raise error(f"{private_path}: {PRIVATE_TAKEN}")
+        raise _refused(error, "private_taken", private_path)
     if os.path.lexists(public_path):
-        raise error(f"{public_path}: {PUBLIC_TAKEN}")
-    if public_path.absolute() == private_path.absolute():
-        raise error(f"{public_path}: the public key goes to a file of its own, not the private key's")
+        raise _refused(error, "public_taken", public_path)
+    if public_path.resolve(strict=False) == private_path.resolve(strict=False):
+        raise _refused(error, "same_file", public_path)
 
 
 @contextmanager
-def _refused_as(path: Path, half: str, taken: str, error: type[Exception]) -> Iterator[None]:
+def _refused_as(path: Path, half: str, error: type[KeyRefusal]) -> Iterator[None]:
     """Writing a key's ``half`` ("public", "private") at ``path``: a file made there meanwhile refused
-    as ``taken`` says, any other reason the file system gives with it."""
+    as taken, any other reason the file system gives with it (its own words)."""
     try:
         yield
     except FileExistsError:
-        raise error(f"{path}: {taken}") from None
+        raise _refused(error, f"{half}_taken", path) from None
     except OSError as problem:
-        raise error(f"{path}: the {half} key cannot be written ({problem})") from None
+        raise _refused(error, f"{half}_unwritable", path, problem=str(problem)) from None

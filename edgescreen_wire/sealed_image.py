@@ -31,7 +31,7 @@ TAG_BYTES = 16
 OVERHEAD_BYTES = ENC_BYTES + TAG_BYTES
 
 
-class SealError(ValueError):
+class SealError(pem_keys.KeyRefusal, ValueError):
     """A sealed photo does not open (tampered, cut short, another result's, another key's), or a key
     file cannot be used; the message says which, never what the photo holds."""
 

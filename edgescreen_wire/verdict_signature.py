@@ -39,7 +39,7 @@ from edgescreen_wire.review import REVIEW_V3, parse_review_document
 CONTEXT = b"edgescreen.review/3 verdict signed by the review station\n"
 
 
-class VerdictKeyError(ValueError):
+class VerdictKeyError(pem_keys.KeyRefusal, ValueError):
     """A verdict key file cannot be used; the message names the file and why."""
 
 

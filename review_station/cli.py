@@ -3,8 +3,8 @@
 Every line it prints for a person is in the station's language (``[web] language``, the pages' until a
 reader chooses), from the station's catalogue (``review_station/words.py``), as the device's command
 line speaks ``[device] language``, argparse's refusals of a command line too (``typed_argument``); JSON,
-the export, the usage line and ``--help``, and the system's own words (a database's, a key file's, a
-configuration problem) stay as they are.
+the export, the usage line and ``--help``, and the system's own words (a database's, a key file it
+cannot use, a configuration problem) stay as they are.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from edgescreen_wire.pem_keys import KeyRefusal
 from edgescreen_wire.sealed_image import SealError
 from edgescreen_wire.verdict_signature import VerdictKeyError
 from firmware_app.durable import create_whole_durably
@@ -289,21 +290,43 @@ def _export(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
     out = Path(args.out) if args.out else None
     if out is not None and os.path.lexists(out):
         raise _out_exists(out)
-    text = export(engine, args.format, args.site, args.start, args.end, by=OPERATOR)
     if out is None:
-        sys.stdout.write(text)
+        export(engine, args.format, args.site, args.start, args.end, by=OPERATOR, deliver=sys.stdout.write)
     else:
-        _write_export(out, text)
+        _export_to(out, engine, args)
     return 0
+
+
+def _export_to(out: Path, engine: Engine, args: argparse.Namespace) -> None:
+    """The export written whole at ``out`` before it is audited, in the export's transaction
+    (``export``'s ``deliver``): a write refused leaves no event, nothing having been exported, and a
+    file whose event the database then refuses is removed, so no export leaves the station unaudited."""
+    from review_station.export import export
+
+    written = False
+
+    def write(text: str) -> None:
+        nonlocal written
+        _write_export(out, text)
+        written = True
+
+    try:
+        export(engine, args.format, args.site, args.start, args.end, by=OPERATOR, deliver=write)
+    except BaseException:
+        if written:
+            with contextlib.suppress(OSError):  # the database's refusal is what the user must read
+                out.unlink()
+        raise
 
 
 def _write_export(out: Path, text: str) -> None:
     """``text`` at ``out``, whole and for good, never over a file made there since ``_export`` found
     the name free (another export to it, a copy): refused alike (``create_whole_durably``). A folder
     not there, one that cannot be written, a full disk: refused as the device refuses its own exports'
-    (``output_problem``), nothing left there."""
+    (``output_problem``), nothing left there. Made 0600, as the device's exported photos: it holds
+    specialists' verdicts on patients' results, pseudonymous but health data, for its owner alone."""
     try:
-        create_whole_durably(out, text.encode("utf-8"))
+        create_whole_durably(out, text.encode("utf-8"), permissions=0o600)
     except FileExistsError:
         raise _out_exists(out) from None
     except OSError as error:
@@ -473,10 +496,10 @@ def _command(argv: Sequence[str] | None) -> int:
 
 
 def _why(error: Refused | RequestRefused | SealError | VerdictKeyError, language: str) -> str:
-    """Why a command was refused, in ``language``: the station's refusals from its catalogue, a file it
-    could not write in the device's words for it (``output_problem``); a key file's refusal names it
-    in its own English."""
-    if isinstance(error, Refused):
+    """Why a command was refused, in ``language``: the station's refusals from its catalogue, keygen's
+    too (``pem_keys.KeyRefusal``), a file it could not write in the device's words for it
+    (``output_problem``); a key file it cannot use names it in its own English."""
+    if isinstance(error, Refused) or (isinstance(error, KeyRefusal) and error.key is not None):
         return refusal(error, language)
     if isinstance(error, RequestRefused):
         return error.said_in(language)

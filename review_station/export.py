@@ -30,7 +30,7 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -451,8 +451,12 @@ def csv_text(items: Iterable[Reviewed]) -> str:
     return out.getvalue()
 
 
-def export(engine: Engine, kind: str, site: str, start: str, end: str, by: str) -> str:
-    """The export's text; the act (not its content) is written to the audit log in the same transaction.
+def export(
+    engine: Engine, kind: str, site: str, start: str, end: str, by: str, deliver: Callable[[str], object] | None = None
+) -> str:
+    """The export's text; the act (not its content) is written to the audit log in the same transaction,
+    once ``deliver`` (the command line's writing of its file) has taken the text: a delivery refused
+    (a file there, a full disk) raises before the event, so the log never holds an export not made.
     None of the site's results reviewed in the range: refused (``no_results``), nothing exported or audited.
 
     ``site`` must be a site id as the wire carries it: the download's file name and the audit log are
@@ -477,6 +481,8 @@ def export(engine: Engine, kind: str, site: str, start: str, end: str, by: str) 
             text = json.dumps(document, indent=1)
         else:
             text = csv_text(items)
+        if deliver is not None:
+            deliver(text)
         audit.append(
             connection,
             "export",

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from edgescreen_wire.erased import MAX_NOTICE_IDS
+from edgescreen_wire.pem_keys import WRITE_REFUSALS, KeyRefusal
 from firmware_app.messages import plural_key, typeset
 from firmware_app.wording import date_in_words
 from review_station.heartbeats import Heard
@@ -1404,6 +1405,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "l'appareil {device} n'est pas un appareil enrôlé et actif",
     },
 }
+# keygen's refusals (``pem_keys.KeyRefusal``), their English the module's own; a reason the file
+# system gives stays its own words.
+KEYGEN_FRENCH = {
+    "private_taken": "{path} : une clé s'y trouve déjà ; elle n'est jamais écrasée",
+    "public_taken": "{path} : un fichier s'y trouve déjà ; une clé publique n'est jamais écrite par-dessus",
+    "same_file": "{path} : la clé publique va dans un fichier à elle, pas dans celui de la clé privée",
+    "private_unwritable": "{path} : la clé privée ne peut pas être écrite ({problem})",
+    "public_unwritable": "{path} : la clé publique ne peut pas être écrite ({problem})",
+}
+CATALOGUE.update(
+    {f"keygen.refused.{key}": {"en": english, "fr": KEYGEN_FRENCH[key]} for key, english in WRITE_REFUSALS.items()}
+)
 # The quality the worklist lists and filters an eye not photographed by (``classify.quality_verdict``),
 # named as its quality reason is: one sentence, not a copy of it.
 CATALOGUE["quality.not_photographed"] = CATALOGUE["defect.not_photographed"]
@@ -1461,7 +1474,8 @@ def unsent_why(reason: str, detail: str | None, language: str, heard: Heard | No
     return say(f"unsent_notice.why.{reason}", language, most=MAX_NOTICE_IDS, detail=detail)
 
 
-def refusal(error: Refused, language: str) -> str:
-    """Why a request was refused (``refused.Refused``: an export, an account change, an enrolment), in
-    ``language``: the export page and the command line say it alike."""
+def refusal(error: Refused | KeyRefusal, language: str) -> str:
+    """Why a request was refused (``refused.Refused``: an export, an account change, an enrolment; a
+    key pair not written, ``pem_keys.KeyRefusal``), in ``language``: the export page and the command
+    line say it alike."""
     return say(error.sentence_key, language, **error.values)

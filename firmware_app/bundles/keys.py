@@ -14,13 +14,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from edgescreen_wire.pem_keys import read_private_key, read_public_key, write_key_pair
+from edgescreen_wire.pem_keys import KeyRefusal, read_private_key, read_public_key, write_key_pair
 from firmware_app.inference.model import ModelError
 
 PUBLIC_SUFFIX = ".pub"
 
 
-class KeyFileError(ModelError):
+class KeyFileError(ModelError, KeyRefusal):
     """A key file cannot be used; the message names the file."""
 
 

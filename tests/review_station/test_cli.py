@@ -154,12 +154,15 @@ def test_an_export_never_writes_over_a_file_at_out(tmp_path, engine: Engine, lan
     made = review(config, *EXPORT, str(new))
     assert made.returncode == 0, made.stderr
     assert len(new.read_text().splitlines()) == 3 and sorted(folder.iterdir()) == [earlier, link, new]
+    assert new.stat().st_mode & 0o777 == 0o600  # specialists' verdicts on patients' results: its owner's alone
 
 
 def test_an_export_never_writes_over_a_file_made_at_out_while_it_is_made(tmp_path, engine: Engine, capsys) -> None:
     """A file made at ``--out`` after the command found the name free (a second export to that name, a
     copy) is kept as it is too: the export is put in place by a rename that never replaces, refused
-    as a file there before, and what it wrote beside it removed."""
+    as a file there before, and what it wrote beside it removed. Nothing was exported, so nothing is
+    audited: the export was audited as it was built, before its file was written, so a refused write
+    stood in the audit log as an export made."""
     reviewed_site(engine)
     config = station_config(tmp_path / "station", engine, 1883)
     folder = tmp_path / "exports"
@@ -167,7 +170,7 @@ def test_an_export_never_writes_over_a_file_made_at_out_while_it_is_made(tmp_pat
     out = folder / "export.csv"
 
     def made_meanwhile(*executed: object) -> None:
-        if str(executed[2]).startswith("INSERT INTO audit"):  # the export audited: the name was found free
+        if "results.state" in str(executed[2]):  # the results read: the name was found free
             out.write_bytes(b"another export")
 
     event.listen(Engine, "after_cursor_execute", made_meanwhile)
@@ -178,6 +181,7 @@ def test_an_export_never_writes_over_a_file_made_at_out_while_it_is_made(tmp_pat
     said = f"refused: {out}: already exists; an export never writes over a file: give a new file name\n"
     assert status == 1 and capsys.readouterr().err.endswith(said)
     assert out.read_bytes() == b"another export" and list(folder.iterdir()) == [out]
+    assert exports_audited(engine) == 0
 
 
 # Why an export could not be written, as the station says it in each language (the device's words).
@@ -222,6 +226,36 @@ def test_an_export_that_cannot_be_written_is_refused_in_the_stations_language(
     refused = review(config, *EXPORT, str(out))
     said = UNWRITABLE[language].format(out=out, reason=read_only)
     assert refused.returncode == 1 and refused.stderr == f"{said}\n", refused.stderr
+    assert exports_audited(engine) == 0  # nothing exported, nothing audited
+
+
+# A database that refuses to store an export's audit event, in each of the station's databases.
+REFUSE_EXPORT_EVENTS = {
+    "sqlite": (
+        "CREATE TRIGGER no_export BEFORE INSERT ON audit WHEN NEW.kind = 'export' "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is full'); END",
+    ),
+    "postgresql": (
+        "CREATE FUNCTION no_export() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the audit log is full'; END $$",
+        "CREATE TRIGGER no_export BEFORE INSERT ON audit FOR EACH ROW WHEN (NEW.kind = 'export') "
+        "EXECUTE FUNCTION no_export()",
+    ),
+}
+
+
+def test_an_export_whose_audit_event_cannot_be_written_leaves_no_file(tmp_path, engine: Engine) -> None:
+    """The file is written before its export is audited, in one transaction: a database that then
+    refuses the event (here a trigger) leaves no export outside the station that its log does not hold."""
+    reviewed_site(engine)
+    config = station_config(tmp_path / "station", engine, 1883)
+    with engine.begin() as connection:
+        for statement in REFUSE_EXPORT_EVENTS[engine.dialect.name]:
+            connection.exec_driver_sql(statement)
+    out = tmp_path / "export.csv"
+    failed = review(config, *EXPORT, str(out))
+    assert failed.returncode == 3 and "the audit log is full" in failed.stderr, failed.stderr
+    assert not out.exists() and exports_audited(engine) == 0
 
 
 NBSP = "\u00a0"  # French sets a space that never breaks before : ; ? ! and inside « » (the device's typography)
