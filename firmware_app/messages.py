@@ -984,9 +984,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "sync.state.crashed": {"en": "crashed", "fr": "arrêté sur une erreur"},
     "sync.state.stopped": {"en": "stopped", "fr": "arrêté"},
     "sync.state.crash_looping": {
-        "en": "crash-looping ({crashes} unclean restarts in a row, the last at {at}; now {state})",
-        "fr": "redémarre en boucle ({crashes} redémarrages d'affilée après un arrêt anormal, le dernier le {at} ; "
-        "maintenant {state})",
+        "en": "crash-looping ({crashes} unclean restarts in a row, the last on {at}; now {state})",
+        "fr": "redémarre en boucle ({crashes} redémarrages d'affilée après un arrêt anormal, le dernier survenu "
+        "le {at} ; maintenant {state})",
     },
     "sync.state.not_running": {
         "en": "not running (last state: {state})",
@@ -997,7 +997,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "sync.crash.at": {"en": "{at}: {why}", "fr": "{at} : {why}"},
     "sync.crash.killed": {
         "en": "ended without a clean stop (killed, out of memory, a power cut or the watchdog) while {state}",
-        "fr": "arrêté sans arrêt propre (tué, mémoire épuisée, coupure de courant ou chien de garde) alors "
+        "fr": "interrompu brutalement (tué, mémoire épuisée, coupure de courant ou chien de garde) alors "
         "qu'il était dans l'état : {state}",
     },
     "sync.crash.no_reason": {"en": "no reason recorded", "fr": "aucune raison enregistrée"},

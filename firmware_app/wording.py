@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from firmware_app.bundles.manifest import SIGNED, UNSIGNED
@@ -76,8 +77,12 @@ def decimal(value: float, language: str, places: int = 1) -> str:
 
 def seconds(value: float, language: str) -> str:
     """A number of seconds as it was given or measured, with its own decimals and no more: "10", not
-    "10.0"; "0.2" in English, "0,2" in French (a busy timeout, ``--timeout``, ``--sync-wait``)."""
-    return decimal(value, language, places=len(f"{value:g}".partition(".")[2]))
+    "10.0"; "0.2" in English, "0,2" in French (a busy timeout, ``--timeout``, ``--sync-wait``). Its
+    decimals are those of its 15 significant digits, as many as a float keeps (0.1 + 0.2 is "0.3"):
+    ``:g``'s six turned 259200.5 s into "259200", and its exponent form 1234567 into
+    "1234567.000000000" and 0.00001 into "0"."""
+    exponent = Decimal(f"{value:.15g}").as_tuple().exponent  # a letter for "inf", which ``float`` takes
+    return decimal(value, language, places=max(0, -exponent) if isinstance(exponent, int) else 0)
 
 
 # A duration is said in minutes up to this many, then in hours up to ``HOURS_SHOWN``, then in days.

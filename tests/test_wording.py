@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import re
 
+import pytest
+
 from firmware_app.cli import build_parser
 from firmware_app.inference.triage import Outcome
-from firmware_app.messages import CATALOGUE, message
+from firmware_app.messages import CATALOGUE, message, sentence
 from firmware_app.records.verdicts import SOON_OR_URGENT
-from firmware_app.wording import decimal
+from firmware_app.wording import decimal, seconds
 
 
 def test_french_wording_is_natural():
@@ -48,6 +50,39 @@ def test_numbers_are_written_as_the_language_writes_them():
     """The status bar read "66.8 GB libres" in French."""
     assert decimal(66.84, "en") == "66.8" and decimal(66.84, "fr") == "66,8"
     assert message("status.disk", "fr").format(free=decimal(66.84, "fr")) == "66,8 Go libres"
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "french"),
+    [
+        (0.001, "0.001", "0,001"),
+        (0.00001, "0.00001", "0,00001"),
+        (0.2, "0.2", "0,2"),
+        (0.1 + 0.2, "0.3", "0,3"),
+        (3.0, "3", "3"),
+        (30, "30", "30"),
+        (1234567, "1234567", "1234567"),
+        (3 * 86400 + 0.5, "259200.5", "259200,5"),
+    ],
+)
+def test_seconds_are_written_with_their_own_decimals_from_a_millisecond_to_days(value, english, french):
+    """A lock's wait or a capture's ``--timeout``, as given: their decimals were taken from ``:g``,
+    which turns to an exponent past six digits, so ``--timeout 1234567`` read "1234567,000000000" in
+    French and 0.00001 s read "0"; a float's last bit ("0.30000000000000004") is not the user's."""
+    assert (seconds(value, "en"), seconds(value, "fr")) == (english, french)
+
+
+def test_the_sync_workers_crashes_are_dated_and_said_as_a_person_says_them():
+    """``sync status`` read "the last at 7 December 2026, 16:58" (a day is "on" it), and in French a
+    worker "arrêté sans arrêt propre": stopped without a clean stop."""
+    day = "7 December 2026, 16:58"
+    looping = sentence("sync.state.crash_looping", "en", crashes=3, at=day, state="starting")
+    assert looping == f"crash-looping (3 unclean restarts in a row, the last on {day}; now starting)"
+    jour = "7 décembre 2026 à 16:58"
+    en_boucle = sentence("sync.state.crash_looping", "fr", crashes=3, at=jour, state="démarrage")
+    assert f"le dernier survenu le {jour}\u00a0;" in en_boucle, en_boucle
+    killed = sentence("sync.crash.killed", "fr", state="connecté")
+    assert killed.startswith("interrompu brutalement (tué,") and killed.count("arrêt") == 0, killed
 
 
 def test_quotation_marks_are_each_languages_own():

@@ -30,7 +30,7 @@ from firmware_app.config import AppConfig, DeviceConfig, QualityConfig, SyncConf
 from firmware_app.file_system import MOUNTINFO
 from firmware_app.health.encryption import Mount, encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.health.lock_holder import LockHolder, write_lock_holder
+from firmware_app.health.lock_holder import LockHolder, locks_listed, write_lock_holder
 from firmware_app.health.service_user import (
     SERVICE_USER,
     has_access_acl,
@@ -314,13 +314,10 @@ def records_unusable(error: Exception) -> Check:
     kernel listed it: the sync worker, which sends until there is room, or another program (a
     technician's ``sqlite3``), which freeing space alone does not stop. Records another process
     kept locked are said as the watchdog says a lock held past its wait (``locked``), naming that
-    process: neither the disk nor the card is at fault, and the sync worker holds nothing. Where the
-    kernel's list of locks cannot be read, that it cannot be told who holds them: "restart the
-    device" (``locked``'s word for a lock nobody holds) would mend nothing of another's hold."""
+    process: neither the disk nor the card is at fault, and the sync worker holds nothing (and where
+    the kernel's list of locks cannot be read, that who holds them cannot be told)."""
     if isinstance(error, RecordsDamaged):
         return _check("records", Level.RED, error=error)
-    if isinstance(error, RecordsLocked) and not error.holder_known:
-        return _check("writable", Level.RED, "locked_unlisted", error=error, seconds=error.waited_s)
     if isinstance(error, RecordsLocked):
         return locked(error.path, error, error.waited_s)
     if isinstance(error, HeldAlone):
@@ -755,11 +752,15 @@ def locked(database: Path, error: Exception, waited_s: float | None = None) -> C
     holds it as the kernel says (``lock_holder``): an EdgeScreen service (its unit, for ``systemctl
     status``), another program (its name and pid: stop it), or another process /proc does not name.
     Held by this process, or by nobody the kernel names (given back meanwhile), it is ``locked``: a
-    writer of ours wedged, which a restart frees."""
+    writer of ours wedged, which a restart frees. Where the kernel's list of locks cannot be read (a
+    PID namespace, a hardened kernel), nobody can be named nor ruled out: ``locked_unlisted`` says
+    so, where "restart the device" was said of a lock another program may hold."""
+    waited = BUSY_TIMEOUT_S if waited_s is None else waited_s
+    if not locks_listed():
+        return _check("writable", Level.RED, "locked_unlisted", error=error, seconds=waited)
     holder = write_lock_holder(database)
     if holder is None or holder.pid == os.getpid():
         return _check("writable", Level.RED, "locked", error=error)
-    waited = BUSY_TIMEOUT_S if waited_s is None else waited_s
     variant, named = _holder_named(holder)
     return _check("writable", Level.RED, f"locked_{variant}", error=error, seconds=waited, **named)
 

@@ -31,7 +31,14 @@ def _hang_or_not(records: Check) -> Check:
     another process: the sync service, an erasure, a backup, a root shell's ``sqlite3``) is amber
     here: a restart mends none of them, and one every ``WatchdogSec`` took away, each minute, the
     nurse's screen that says why and blocks screening (the readiness list's ``writable`` line, red
-    there: ``lock_held_still`` for the lock)."""
+    there: ``lock_held_still`` for the lock).
+
+    Where the kernel's list of locks cannot be read (``locked_unlisted``), a writer of this process's
+    wedged cannot be told from another program holding the lock: no restart for the lock alone, as
+    one every minute while a backup or a technician's ``sqlite3`` held it mended nothing. A writer of
+    ours wedged in a loop that beats (the sync loop, the photo uploader) still lapses its heartbeat
+    (a write waits ``Heartbeat.waiting``'s bound, no longer), red here; one wedged elsewhere is left
+    to the technician the refusal sends for, as a lock of another's is."""
     if records.level is Level.RED and records.message_key != _WEDGED:
         return replace(records, level=Level.AMBER)
     return records

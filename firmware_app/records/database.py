@@ -646,8 +646,11 @@ BUSY_TIMEOUT_S = 30.0
 # How long opening the records waits for their lock while another process holds them alone (``_alone_holder``):
 # the sync worker until there is room again (``open_database``), a technician's ``sqlite3`` until it is
 # closed. The commands and the app waited out the whole busy timeout to be told so, and on a disk with room
-# the nurse's screen hung 30 s to be told the card might be failing. Opening only reads, which in WAL mode
-# no writer holds up; nothing else than a connection in exclusive mode keeps them from it more than a moment.
+# the nurse's screen hung 30 s to be told the card might be failing. Opening reads, which in WAL mode no
+# writer holds up; nothing else than a connection in exclusive mode keeps them from it more than a moment.
+# It bounds each statement of the opening, its migration's writes too (``_open``), so a refusal states the
+# one wait used: a holder that shares them again meanwhile leaves a migration this wait, not the busy
+# timeout, for a writer's lock. Never where the kernel's list of locks cannot be read: no holder is named there.
 HELD_ALONE_WAIT_S = 3.0
 
 

@@ -29,6 +29,7 @@ from firmware_app.messages import sentence
 from firmware_app.records import database
 from firmware_app.records.database import (
     BUSY_TIMEOUT_S,
+    HELD_ALONE_WAIT_S,
     SCHEMA_VERSION,
     DiskFull,
     RecordsError,
@@ -362,7 +363,7 @@ def test_a_command_is_told_at_once_who_holds_the_records_alone_on_a_disk_with_ro
     with holding_the_lock(tiny_filesystem / "records.sqlite3", alone=True) as holder:
         screen, took = timed_edgescreen("screen", str(retina_jpeg), config=config)
     assert took < BUSY_TIMEOUT_S, f"the command took {took:.0f} s"  # on main: the busy timeout, and a start
-    named = {"program": "backup-tool", "pid": holder.pid, "seconds": "3"}
+    named = {"program": "backup-tool", "pid": holder.pid, "seconds": seconds(HELD_ALONE_WAIT_S, language)}
     assert screen.returncode == 5, screen.stderr
     assert f"edgescreen: {sentence('health.writable.locked_by', language, **named)}" in screen.stderr, screen.stderr
 

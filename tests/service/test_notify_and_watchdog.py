@@ -259,3 +259,26 @@ def test_a_liveness_check_that_raises_is_red_and_the_pings_come_back_after_it(sy
     unhealthy = next(line for line in received if "unhealthy" in line)
     assert "WATCHDOG=1" not in unhealthy and "A health check failed ([Errno 5] Input/output error)" in unhealthy
     assert any("service.liveness_failed" in record.getMessage() for record in caplog.records)
+
+
+def test_a_lock_held_where_the_kernels_lock_list_cannot_be_read_restarts_nothing_and_a_stuck_loop_still_does(
+    tmp_path, monkeypatch
+):
+    """Where /proc/locks cannot be read (a PID namespace, a hardened kernel), nobody holding the write
+    lock can be named: the probe said "locked" ("restart the device"), the word for a writer of this
+    process's wedged, and the watchdog stopped its pings for it, though another program held the lock
+    (a backup, a technician's ``sqlite3``) and a restart freed nothing. It says the holder cannot be
+    told, amber to the watchdog; a loop that stops beating is still a hang. A real second process."""
+    monkeypatch.setattr(checks, "BUSY_TIMEOUT_S", 0.1)
+    monkeypatch.setattr("firmware_app.health.lock_holder.PROC_LOCKS", tmp_path / "no-such-list")
+    open_store(tmp_path).records.close()
+    database = tmp_path / "records.sqlite3"
+    loop = Heartbeat("sync loop")
+    loop.beat(-GRACE_S - 2)
+    with holding_the_lock(database):
+        found = check_records_writable(database)
+        records, stuck = liveness(database, [loop])
+    assert (found.level, found.message_key) == (Level.RED, "health.writable.locked_unlisted"), found
+    assert found.values["seconds"] == 0.1, found
+    assert (records.level, records.message_key) == (Level.AMBER, found.message_key), records
+    assert stuck.level is Level.RED, stuck
