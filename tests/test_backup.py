@@ -385,34 +385,87 @@ def test_the_partial_copy_of_a_backup_killed_mid_copy_is_removed_by_the_next(tmp
     assert sorted(path.name for path in tmp_path.iterdir()) == ["b", "device"]
 
 
+def _dead_pid() -> int:
+    """The number of a process of this boot and pid namespace that has ended."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(dead.stdout)
+
+
+def _planted(folder: Path, name: str, whose: tuple[str, str, str], pid: int, hours_old: float = 0) -> Path:
+    """A partial copy of a backup (or restore) to ``name`` in ``folder``, made by ``pid`` of ``whose``
+    (machine, boot, pid namespace), last written ``hours_old`` ago."""
+    planted = folder / f".{name}.{'.'.join(whose)}.{pid}.0badc0de.partial"
+    planted.write_bytes(b"patients")
+    written = time.time() - hours_old * 3600
+    os.utime(planted, (written, written))
+    return planted
+
+
 def test_only_partial_copies_surely_abandoned_are_removed(tmp_path, device):
     """Beside ``--out``: the copy of a backup at work in another process, kept; one of this machine's
-    whose process is gone, removed; one made under another boot or on another machine sharing the
-    folder (its process number means nothing here), kept while fresh and removed once a day old."""
+    whose process is gone, or made before it last booted (a power cut), removed, whatever backup it was
+    for (a dated name is never given again); one made in another pid namespace or on another machine
+    sharing the folder (its process number means nothing here), kept while fresh and removed once a
+    day old, and only by a backup to its name."""
     _, config, _ = device
     out = tmp_path / "b"
     at_work = _backup_stopped_mid_copy(config, out)
     try:
         (live,) = tmp_path.glob(".b.*.partial")  # on main: none, the copy at work is .b.partial
-        owner, pid, _, _ = live.name.removeprefix(".b.").split(".")
+        machine, boot, namespace, pid, _, _ = live.name.removeprefix(".b.").split(".")
         assert int(pid) == at_work.pid
-        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-        abandoned = tmp_path / f".b.{owner}.{dead.stdout.strip()}.0badc0de.partial"
-        elsewhere, old = tmp_path / ".b.0e15e0e0.1.0badc0de.partial", tmp_path / ".b.0e15e0e0.2.0badc0de.partial"
-        for planted in (abandoned, elsewhere, old, abandoned.with_name(f"{abandoned.name}-journal")):
-            planted.write_bytes(b"patients")
-        day_ago = time.time() - 25 * 3600
-        os.utime(old, (day_ago, day_ago))
-        run = edgescreen("backup", "--out", str(tmp_path / "b2"), config=config)  # another name: not touched
+        rebooted, container, other = (machine, "0e15e0e0", namespace), (machine, boot, "0e15e0e0"), ("0e15e0e0",) * 3
+        abandoned = _planted(tmp_path, "b", (machine, boot, namespace), _dead_pid())
+        abandoned.with_name(f"{abandoned.name}-journal").write_bytes(b"patients")
+        cut = _planted(tmp_path, "b", rebooted, 1)
+        dated = _planted(tmp_path, "records-2026-12-08.sqlite3", rebooted, 1)  # on main: kept
+        kept = [
+            _planted(tmp_path, "b", container, _dead_pid()),
+            _planted(tmp_path, "b", other, 1),
+            _planted(tmp_path, "b3", other, 2, hours_old=25),
+        ]
+        old = _planted(tmp_path, "b", other, 2, hours_old=25)
+        run = edgescreen("backup", "--out", str(tmp_path / "b2"), config=config)  # another name
         assert run.returncode == 0, run.stderr
-        assert abandoned.exists()
+        assert not dated.exists() and not cut.exists() and not abandoned.exists()  # on main: all kept
+        assert old.exists()  # another machine's, judged only by a backup to its name
         run = edgescreen("backup", "--out", str(out), config=config)
         assert run.returncode == 0, run.stderr
-        left = sorted(path.name for path in tmp_path.glob(".b.*"))
-        assert left == sorted([live.name, elsewhere.name]), left
+        left = sorted(path.name for path in tmp_path.glob(".b*"))
+        assert left == sorted(path.name for path in [live, *kept]), left
     finally:
         at_work.kill()
         at_work.wait()
+
+
+def test_a_backup_and_a_restore_go_on_where_whose_copy_it_is_cannot_be_read(tmp_path, device, monkeypatch):
+    """A seccomp filter or a hardened /proc refuses to say the pid namespace: the backup blamed its
+    drive ("cannot be written there") and the restore failed raw. Now the copy's name says it is
+    unknown, such a copy is judged by its age alone (a fresh one whose process is gone is kept), and
+    both go on."""
+    directory, _, recorded = device
+    readlink = os.readlink
+
+    def refused(path, *args, **kwargs):
+        if str(path) == "/proc/self/ns/pid":
+            raise PermissionError(13, "Permission denied", path)
+        return readlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "readlink", refused)
+    unknown = _planted(tmp_path, "b", ("unknown",) * 3, _dead_pid())
+    store = open_store(directory)
+    try:
+        made = backup(store, tmp_path / "b")  # on main: RequestRefused, "cannot be written there"
+    finally:
+        store.records.close()
+    assert made.screenings == len(recorded) and unknown.exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["b", "device", unknown.name])
+    target, _ = _fresh_device(tmp_path, directory)
+    restored = backup_module.restore(  # on main: PermissionError
+        tmp_path / "b", target / "records.sqlite3", target / "records.key", Identity(DEVICE.id, DEVICE.site)
+    )
+    assert restored.screenings == len(recorded)
+    assert not [path.name for path in target.iterdir() if path.name.startswith(".records")]
 
 
 def test_the_write_ahead_log_of_a_killed_restores_staged_records_is_not_replayed_onto_the_next(tmp_path, device):
