@@ -579,7 +579,7 @@ def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
     assert said_lines(run.stderr) == [f"edgescreen: {full}"]
     assert ("entered in the records' audit log before it counts" in full) == (language == "en")
     assert f"the disk is full; free space on {directory}" in run.stderr  # the log line's
-    assert not out.exists() and not list(tmp_path.glob(".b.partial"))
+    assert not out.exists() and not list(tmp_path.glob(".b.*partial"))
 
     (tiny_filesystem / "filler").unlink()
     assert edgescreen("backup", "--out", str(out), config=config).returncode == 0
@@ -613,7 +613,7 @@ def test_a_backup_while_a_process_holds_the_records_alone_on_a_full_disk_names_i
     named = sentence("health.records.held_alone_by", language, program="backup-tool", pid=holder.pid)
     held = f"{named} {message('backup.records_disk_full', language)}"
     assert said_lines(run.stderr) == [f"edgescreen: {held}"]
-    assert not out.exists() and not list(tmp_path.glob(".b.partial"))
+    assert not out.exists() and not list(tmp_path.glob(".b.*partial"))
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
