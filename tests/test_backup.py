@@ -557,6 +557,17 @@ def test_a_full_backup_drive_is_named_leaves_no_partial_file_and_is_not_audited(
     assert backups_audited(directory) == 1
 
 
+def device_on(filesystem: Path, retina_rgb: np.ndarray, language: str) -> tuple[Path, Path]:
+    """A device whose records, with one screening, are on ``filesystem`` (to fill or remount read-only),
+    and its config in ``language``."""
+    directory = filesystem / "device"
+    directory.mkdir()
+    store = open_store(directory)
+    record_one(store, small_photo(retina_rgb, 64))
+    store.records.close()
+    return directory, in_language(write_config(directory, port=1), language)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
     tmp_path, tiny_filesystem, retina_rgb, language
@@ -565,12 +576,7 @@ def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
     and a full records disk cannot take that event; the technician is told what to free, and why, in
     the device's language (English on a French device, the records' path inside), the full disk said as
     every command says it; its English detail is the log line's."""
-    directory = tiny_filesystem / "device"
-    directory.mkdir()
-    store = open_store(directory)
-    record_one(store, small_photo(retina_rgb))
-    store.records.close()
-    config = in_language(write_config(directory, port=1), language)
+    directory, config = device_on(tiny_filesystem, retina_rgb, language)
     filled(tiny_filesystem)
     out = tmp_path / "b"
     run = edgescreen("backup", "--out", str(out), config=config)
@@ -584,17 +590,6 @@ def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
     (tiny_filesystem / "filler").unlink()
     assert edgescreen("backup", "--out", str(out), config=config).returncode == 0
     assert backups_audited(directory) == 1
-
-
-def device_on(filesystem: Path, retina_rgb: np.ndarray, language: str) -> tuple[Path, Path]:
-    """A device whose records, with one screening, are on ``filesystem`` (to fill or remount read-only),
-    and its config in ``language``."""
-    directory = filesystem / "device"
-    directory.mkdir()
-    store = open_store(directory)
-    record_one(store, small_photo(retina_rgb, 64))
-    store.records.close()
-    return directory, in_language(write_config(directory, port=1), language)
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
