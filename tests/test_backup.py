@@ -468,28 +468,57 @@ def test_a_backup_and_a_restore_go_on_where_whose_copy_it_is_cannot_be_read(tmp_
     assert not [path.name for path in target.iterdir() if path.name.startswith(".records")]
 
 
-def test_the_write_ahead_log_of_a_killed_restores_staged_records_is_not_replayed_onto_the_next(tmp_path, device):
-    """A restore killed while its staged records were open (``.records.sqlite3.restoring``) leaves their
-    -wal beside them. The next restore replaced only the staged file, and SQLite replayed the old log
-    onto the new copy: here every screening deleted in it, and the restore said it restored them."""
-    directory, config, recorded = device
-    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
-    target, target_config = _fresh_device(tmp_path, directory)
-    staged = target / ".records.sqlite3.restoring"
-    shutil.copy2(tmp_path / "b", staged)
+def _killed_restore_left(staged: Path, backup_file: Path) -> None:
+    """What a restore killed while its records ``staged`` from ``backup_file`` were open leaves: the
+    file, and its -wal with every screening deleted (as the kill left it: closing would have
+    checkpointed it)."""
+    shutil.copy2(backup_file, staged)
     killed = sqlite3.connect(staged, isolation_level=None)
     killed.execute("PRAGMA journal_mode = WAL")
     killed.execute("PRAGMA wal_autocheckpoint = 0")
     killed.execute("DELETE FROM screening")
-    log = staged.with_name(f"{staged.name}-wal").read_bytes()  # as the kill left it: closing would have checkpointed it
+    log = staged.with_name(f"{staged.name}-wal").read_bytes()
     killed.close()
-    staged.unlink()
     staged.with_name(f"{staged.name}-wal").write_bytes(log)
+
+
+def test_the_write_ahead_log_an_older_releases_killed_restore_left_is_removed_by_the_next(tmp_path, device):
+    """An older release staged every restore under ``.records.sqlite3.restoring``: one killed while its
+    staged records were open left their -wal beside, which that release's next restore replayed onto
+    its new copy (every screening deleted, and "restored"). This release stages under a name of its own,
+    so nothing replays it; the next restore removes it (a log of the patients' pages), with the file."""
+    directory, config, recorded = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    staged = target / ".records.sqlite3.restoring"
+    _killed_restore_left(staged, tmp_path / "b")
+    staged.unlink()
     restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
     assert restored.returncode == 0, restored.stderr
     with sqlite3.connect(target / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == len(recorded)
     assert not staged.with_name(f"{staged.name}-wal").exists()
+
+
+@pytest.mark.parametrize("killed", ["process gone", "power cut"])
+def test_the_staged_records_of_a_killed_restore_and_their_log_are_removed_by_the_next(tmp_path, device, killed):
+    """A restore killed while its records staged under a name of their own were open leaves them, and
+    their -wal, in the records folder: the patients' data under a name nobody looks at. The next restore
+    removes both, whether the killed one's process is gone in this boot or a power cut ended it (this
+    machine's earlier boot: on d4dd18c4, kept a day, the boot being taken for another machine)."""
+    directory, config, recorded = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    machine, boot, namespace = backup_module._whose()
+    whose, pid = (
+        ((machine, boot, namespace), _dead_pid()) if killed == "process gone" else ((machine, "0e15e0e0", namespace), 1)
+    )
+    _killed_restore_left(_planted(target, "records.sqlite3", whose, pid), tmp_path / "b")
+    restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert restored.returncode == 0, restored.stderr
+    with sqlite3.connect(target / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == len(recorded)
+    assert not [path.name for path in target.iterdir() if path.name.startswith(".records")]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
