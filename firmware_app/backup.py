@@ -15,7 +15,6 @@ erasures this device made (records/erasure_ledger.py).
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import logging
 import os
@@ -23,6 +22,7 @@ import re
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -74,6 +74,12 @@ LAST_BACKUP = "last_backup"
 # How old a partial copy of another boot's or another machine's must be to be taken for abandoned: its
 # process number means nothing here, so only its age tells; a copy at work is written to all along.
 ABANDONED_AFTER = 24 * 3600
+
+# What says whose a partial copy is (``_whose``), and what its name holds for a part that cannot be read.
+MACHINE_ID_FILES = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+PID_NAMESPACE = "/proc/self/ns/pid"
+UNKNOWN = "unknown"
 
 # How many copies a backup makes when patients are erased while it copies: each copy holds the records
 # of the moment its read began, so one an erasure overtook still holds that patient and is thrown away.
@@ -132,45 +138,82 @@ def _partial_copy(source: sqlite3.Connection, target: Path) -> Path:
     return partial
 
 
-def _pid_space() -> str:
-    """What a process number means here: this boot of this kernel, in this pid namespace (a container
-    sharing the folder has its own numbers); 8 hex digits."""
-    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    return hashlib.sha256(f"{boot} {os.readlink('/proc/self/ns/pid')}".encode()).hexdigest()[:8]
+def _fingerprint(read: Callable[[], str]) -> str:
+    """8 hex digits of what ``read`` gives, or ``UNKNOWN`` when it cannot be read (a seccomp filter, a
+    hardened /proc, no machine-id): the copy is then judged by its age alone, and the backup goes on."""
+    try:
+        return hashlib.sha256(read().strip().encode()).hexdigest()[:8]
+    except OSError:
+        return UNKNOWN
+
+
+def _machine_id() -> str:
+    """The machine's id: systemd's, else D-Bus's where an older system keeps it. An empty one (an
+    image's, or a container's, not yet given its own) is the same on many machines: none."""
+    for path in MACHINE_ID_FILES:
+        with suppress(FileNotFoundError):
+            if re.fullmatch("[0-9a-f]{32}", machine := path.read_text().strip()):
+                return machine
+    raise FileNotFoundError(f"no machine id in {' or '.join(map(str, MACHINE_ID_FILES))}")
+
+
+def _whose() -> tuple[str, str, str]:
+    """Whose copy one makes here: this machine, this boot of it, and the pid namespace its process
+    numbers belong to (a container sharing the folder has its own); each ``_fingerprint``."""
+    return (
+        _fingerprint(_machine_id),
+        _fingerprint(BOOT_ID.read_text),
+        _fingerprint(partial(os.readlink, PID_NAMESPACE)),
+    )
 
 
 def _partial_name(target: Path, pid: int) -> Path:
-    """``.NAME.SPACE.PID.RANDOM.partial``: whose copy it is, in the name itself, for the next backup or
-    restore to tell an abandoned copy from one at work without a lock (network drives, where backups
-    go, break SQLite's writes under one); no other copy has it (random, and made with O_EXCL)."""
-    return target.with_name(f".{target.name}.{_pid_space()}.{pid}.{secrets.token_hex(4)}.partial")
+    """``.NAME.MACHINE.BOOT.NAMESPACE.PID.RANDOM.partial``: whose copy it is, in the name itself, for the
+    next backup or restore to tell an abandoned copy from one at work without a lock (network drives,
+    where backups go, break SQLite's writes under one); no other copy has it (random, and O_EXCL)."""
+    return target.with_name(f".{target.name}.{'.'.join(_whose())}.{pid}.{secrets.token_hex(4)}.partial")
 
 
 def _remove_abandoned_copies(target: Path) -> None:
     """Remove, with their journals, the partial copies beside ``target`` whose backup or restore surely
-    died (``_abandoned``): the patients' data under a name nobody looks at. One that cannot be removed
-    stops nothing; an older release's ``.NAME.partial`` goes too, as that release removed it."""
-    own = re.compile(rf"\.{re.escape(target.name)}\.(?:([0-9a-f]{{8}})\.(\d+)\.[0-9a-f]{{8}}\.)?partial")
-    for path in target.parent.glob(f".{glob.escape(target.name)}.*partial"):
-        if (name := own.fullmatch(path.name)) and _abandoned(path, name[1], name[2]):
+    died (``_abandoned``): the patients' data under a name nobody looks at. This machine's are judged
+    whatever backup they were for: a dated name is never given again, so a copy a power cut left under
+    it would otherwise stay. Another machine's only under ``target``'s name, whose backups it shares.
+    One that cannot be removed stops nothing; an older release's ``.NAME.partial`` goes too, as that
+    release removed it."""
+    here = _whose()
+    part = f"(?:[0-9a-f]{{8}}|{UNKNOWN})"
+    copy = re.compile(rf"\.(.+)\.({part})\.({part})\.({part})\.(\d+)\.[0-9a-f]{{8}}\.partial")
+    for path in target.parent.glob(".*.partial"):
+        if path.name == f".{target.name}.partial":  # an older release's
+            abandoned = True
+        elif name := copy.fullmatch(path.name):
+            whose = (name[2], name[3], name[4])
+            ours = UNKNOWN != here[0] == whose[0]
+            abandoned = (name[1] == target.name or ours) and _abandoned(path, here, whose, int(name[5]))
+        else:
+            abandoned = False
+        if abandoned:
             with suppress(OSError):  # not ours to remove (another user's): the copy is still made
                 _remove(path)
 
 
-def _abandoned(path: Path, space: str | None, pid: str | None) -> bool:
-    """Whether the copy at ``path`` made by process ``pid`` in ``space`` is surely no longer written: its
-    process is gone, when it ran here; when it ran under another boot or on another machine, whose
-    numbers mean nothing here, it has not been written to for ``ABANDONED_AFTER``."""
-    if space is None or pid is None:
-        return True  # an older release's, which removed it unasked
-    if space == _pid_space():
+def _abandoned(path: Path, here: tuple[str, str, str], whose: tuple[str, str, str], pid: int) -> bool:
+    """Whether the copy at ``path`` made by process ``pid`` of ``whose`` (``_whose``) is surely no longer
+    written. Made in this boot and pid namespace: its process is gone. Made on this machine in an
+    earlier boot: always (a power cut, or a reboot, ended it). Otherwise (another machine, another
+    container, or whose it is unknown), its process number means nothing here: it has not been written
+    to for ``ABANDONED_AFTER``."""
+    if UNKNOWN not in here and whose == here:
         try:
-            os.kill(int(pid), 0)
+            os.kill(pid, 0)
         except ProcessLookupError:
             return True
         except PermissionError:
             pass  # another user's process: alive
         return False
+    if UNKNOWN != here[0] == whose[0] and UNKNOWN not in (here[1], whose[1]) and whose[1] != here[1]:
+        return True
     try:
         return time.time() - path.lstat().st_mtime > ABANDONED_AFTER
     except FileNotFoundError:

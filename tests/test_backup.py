@@ -385,58 +385,140 @@ def test_the_partial_copy_of_a_backup_killed_mid_copy_is_removed_by_the_next(tmp
     assert sorted(path.name for path in tmp_path.iterdir()) == ["b", "device"]
 
 
+def _dead_pid() -> int:
+    """The number of a process of this boot and pid namespace that has ended."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(dead.stdout)
+
+
+def _planted(folder: Path, name: str, whose: tuple[str, str, str], pid: int, hours_old: float = 0) -> Path:
+    """A partial copy of a backup (or restore) to ``name`` in ``folder``, made by ``pid`` of ``whose``
+    (machine, boot, pid namespace), last written ``hours_old`` ago."""
+    planted = folder / f".{name}.{'.'.join(whose)}.{pid}.0badc0de.partial"
+    planted.write_bytes(b"patients")
+    written = time.time() - hours_old * 3600
+    os.utime(planted, (written, written))
+    return planted
+
+
 def test_only_partial_copies_surely_abandoned_are_removed(tmp_path, device):
     """Beside ``--out``: the copy of a backup at work in another process, kept; one of this machine's
-    whose process is gone, removed; one made under another boot or on another machine sharing the
-    folder (its process number means nothing here), kept while fresh and removed once a day old."""
+    whose process is gone, or made before it last booted (a power cut), removed, whatever backup it was
+    for (a dated name is never given again); one made in another pid namespace or on another machine
+    sharing the folder (its process number means nothing here), kept while fresh and removed once a
+    day old, and only by a backup to its name."""
     _, config, _ = device
     out = tmp_path / "b"
     at_work = _backup_stopped_mid_copy(config, out)
     try:
         (live,) = tmp_path.glob(".b.*.partial")  # on main: none, the copy at work is .b.partial
-        owner, pid, _, _ = live.name.removeprefix(".b.").split(".")
+        machine, boot, namespace, pid, _, _ = live.name.removeprefix(".b.").split(".")
         assert int(pid) == at_work.pid
-        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-        abandoned = tmp_path / f".b.{owner}.{dead.stdout.strip()}.0badc0de.partial"
-        elsewhere, old = tmp_path / ".b.0e15e0e0.1.0badc0de.partial", tmp_path / ".b.0e15e0e0.2.0badc0de.partial"
-        for planted in (abandoned, elsewhere, old, abandoned.with_name(f"{abandoned.name}-journal")):
-            planted.write_bytes(b"patients")
-        day_ago = time.time() - 25 * 3600
-        os.utime(old, (day_ago, day_ago))
-        run = edgescreen("backup", "--out", str(tmp_path / "b2"), config=config)  # another name: not touched
+        rebooted, container, other = (machine, "0e15e0e0", namespace), (machine, boot, "0e15e0e0"), ("0e15e0e0",) * 3
+        abandoned = _planted(tmp_path, "b", (machine, boot, namespace), _dead_pid())
+        abandoned.with_name(f"{abandoned.name}-journal").write_bytes(b"patients")
+        cut = _planted(tmp_path, "b", rebooted, 1)
+        dated = _planted(tmp_path, "records-2026-12-08.sqlite3", rebooted, 1)  # on main: kept
+        kept = [
+            _planted(tmp_path, "b", container, _dead_pid()),
+            _planted(tmp_path, "b", other, 1),
+            _planted(tmp_path, "b3", other, 2, hours_old=25),
+        ]
+        old = _planted(tmp_path, "b", other, 2, hours_old=25)
+        run = edgescreen("backup", "--out", str(tmp_path / "b2"), config=config)  # another name
         assert run.returncode == 0, run.stderr
-        assert abandoned.exists()
+        assert not dated.exists() and not cut.exists() and not abandoned.exists()  # on main: all kept
+        assert old.exists()  # another machine's, judged only by a backup to its name
         run = edgescreen("backup", "--out", str(out), config=config)
         assert run.returncode == 0, run.stderr
-        left = sorted(path.name for path in tmp_path.glob(".b.*"))
-        assert left == sorted([live.name, elsewhere.name]), left
+        left = sorted(path.name for path in tmp_path.glob(".b*"))
+        assert left == sorted(path.name for path in [live, *kept]), left
     finally:
         at_work.kill()
         at_work.wait()
 
 
-def test_the_write_ahead_log_of_a_killed_restores_staged_records_is_not_replayed_onto_the_next(tmp_path, device):
-    """A restore killed while its staged records were open (``.records.sqlite3.restoring``) leaves their
-    -wal beside them. The next restore replaced only the staged file, and SQLite replayed the old log
-    onto the new copy: here every screening deleted in it, and the restore said it restored them."""
-    directory, config, recorded = device
-    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
-    target, target_config = _fresh_device(tmp_path, directory)
-    staged = target / ".records.sqlite3.restoring"
-    shutil.copy2(tmp_path / "b", staged)
+def test_a_backup_and_a_restore_go_on_where_whose_copy_it_is_cannot_be_read(tmp_path, device, monkeypatch):
+    """A seccomp filter or a hardened /proc refuses to say the pid namespace: the backup blamed its
+    drive ("cannot be written there") and the restore failed raw. Now the copy's name says it is
+    unknown, such a copy is judged by its age alone (a fresh one whose process is gone is kept), and
+    both go on."""
+    directory, _, recorded = device
+    readlink = os.readlink
+
+    def refused(path, *args, **kwargs):
+        if str(path) == "/proc/self/ns/pid":
+            raise PermissionError(13, "Permission denied", path)
+        return readlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "readlink", refused)
+    unknown = _planted(tmp_path, "b", ("unknown",) * 3, _dead_pid())
+    store = open_store(directory)
+    try:
+        made = backup(store, tmp_path / "b")  # on main: RequestRefused, "cannot be written there"
+    finally:
+        store.records.close()
+    assert made.screenings == len(recorded) and unknown.exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["b", "device", unknown.name])
+    target, _ = _fresh_device(tmp_path, directory)
+    restored = backup_module.restore(  # on main: PermissionError
+        tmp_path / "b", target / "records.sqlite3", target / "records.key", Identity(DEVICE.id, DEVICE.site)
+    )
+    assert restored.screenings == len(recorded)
+    assert not [path.name for path in target.iterdir() if path.name.startswith(".records")]
+
+
+def _killed_restore_left(staged: Path, backup_file: Path) -> None:
+    """What a restore killed while its records ``staged`` from ``backup_file`` were open leaves: the
+    file, and its -wal with every screening deleted (as the kill left it: closing would have
+    checkpointed it)."""
+    shutil.copy2(backup_file, staged)
     killed = sqlite3.connect(staged, isolation_level=None)
     killed.execute("PRAGMA journal_mode = WAL")
     killed.execute("PRAGMA wal_autocheckpoint = 0")
     killed.execute("DELETE FROM screening")
-    log = staged.with_name(f"{staged.name}-wal").read_bytes()  # as the kill left it: closing would have checkpointed it
+    log = staged.with_name(f"{staged.name}-wal").read_bytes()
     killed.close()
-    staged.unlink()
     staged.with_name(f"{staged.name}-wal").write_bytes(log)
+
+
+def test_the_write_ahead_log_an_older_releases_killed_restore_left_is_removed_by_the_next(tmp_path, device):
+    """An older release staged every restore under ``.records.sqlite3.restoring``: one killed while its
+    staged records were open left their -wal beside, which that release's next restore replayed onto
+    its new copy (every screening deleted, and "restored"). This release stages under a name of its own,
+    so nothing replays it; the next restore removes it (a log of the patients' pages), with the file."""
+    directory, config, recorded = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    staged = target / ".records.sqlite3.restoring"
+    _killed_restore_left(staged, tmp_path / "b")
+    staged.unlink()
     restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
     assert restored.returncode == 0, restored.stderr
     with sqlite3.connect(target / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == len(recorded)
     assert not staged.with_name(f"{staged.name}-wal").exists()
+
+
+@pytest.mark.parametrize("killed", ["process gone", "power cut"])
+def test_the_staged_records_of_a_killed_restore_and_their_log_are_removed_by_the_next(tmp_path, device, killed):
+    """A restore killed while its records staged under a name of their own were open leaves them, and
+    their -wal, in the records folder: the patients' data under a name nobody looks at. The next restore
+    removes both, whether the killed one's process is gone in this boot or a power cut ended it (this
+    machine's earlier boot: on d4dd18c4, kept a day, the boot being taken for another machine)."""
+    directory, config, recorded = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    machine, boot, namespace = backup_module._whose()
+    whose, pid = (
+        ((machine, boot, namespace), _dead_pid()) if killed == "process gone" else ((machine, "0e15e0e0", namespace), 1)
+    )
+    _killed_restore_left(_planted(target, "records.sqlite3", whose, pid), tmp_path / "b")
+    restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert restored.returncode == 0, restored.stderr
+    with sqlite3.connect(target / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == len(recorded)
+    assert not [path.name for path in target.iterdir() if path.name.startswith(".records")]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -504,35 +586,6 @@ def test_a_full_backup_drive_is_named_leaves_no_partial_file_and_is_not_audited(
     assert backups_audited(directory) == 1
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
-def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
-    tmp_path, tiny_filesystem, retina_rgb, language
-):
-    """Even to another drive: a copy of the patients' data counts only once the audit log holds it,
-    and a full records disk cannot take that event; the technician is told what to free, and why, in
-    the device's language (English on a French device, the records' path inside), the full disk said as
-    every command says it; its English detail is the log line's."""
-    directory = tiny_filesystem / "device"
-    directory.mkdir()
-    store = open_store(directory)
-    record_one(store, small_photo(retina_rgb))
-    store.records.close()
-    config = in_language(write_config(directory, port=1), language)
-    filled(tiny_filesystem)
-    out = tmp_path / "b"
-    run = edgescreen("backup", "--out", str(out), config=config)
-    assert run.returncode == 5 and "Traceback" not in run.stderr, run.stderr
-    full = f"{sentence('health.records.full', language)} {message('backup.records_disk_full', language)}"
-    assert said_lines(run.stderr) == [f"edgescreen: {full}"]
-    assert ("entered in the records' audit log before it counts" in full) == (language == "en")
-    assert f"the disk is full; free space on {directory}" in run.stderr  # the log line's
-    assert not out.exists() and not list(tmp_path.glob(".b.partial"))
-
-    (tiny_filesystem / "filler").unlink()
-    assert edgescreen("backup", "--out", str(out), config=config).returncode == 0
-    assert backups_audited(directory) == 1
-
-
 def device_on(filesystem: Path, retina_rgb: np.ndarray, language: str) -> tuple[Path, Path]:
     """A device whose records, with one screening, are on ``filesystem`` (to fill or remount read-only),
     and its config in ``language``."""
@@ -542,6 +595,30 @@ def device_on(filesystem: Path, retina_rgb: np.ndarray, language: str) -> tuple[
     record_one(store, small_photo(retina_rgb, 64))
     store.records.close()
     return directory, in_language(write_config(directory, port=1), language)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(
+    tmp_path, tiny_filesystem, retina_rgb, language
+):
+    """Even to another drive: a copy of the patients' data counts only once the audit log holds it,
+    and a full records disk cannot take that event; the technician is told what to free, and why, in
+    the device's language (English on a French device, the records' path inside), the full disk said as
+    every command says it; its English detail is the log line's."""
+    directory, config = device_on(tiny_filesystem, retina_rgb, language)
+    filled(tiny_filesystem)
+    out = tmp_path / "b"
+    run = edgescreen("backup", "--out", str(out), config=config)
+    assert run.returncode == 5 and "Traceback" not in run.stderr, run.stderr
+    full = f"{sentence('health.records.full', language)} {message('backup.records_disk_full', language)}"
+    assert said_lines(run.stderr) == [f"edgescreen: {full}"]
+    assert ("entered in the records' audit log before it counts" in full) == (language == "en")
+    assert f"the disk is full; free space on {directory}" in run.stderr  # the log line's
+    assert not out.exists() and not list(tmp_path.glob(".b.*partial"))
+
+    (tiny_filesystem / "filler").unlink()
+    assert edgescreen("backup", "--out", str(out), config=config).returncode == 0
+    assert backups_audited(directory) == 1
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -560,7 +637,7 @@ def test_a_backup_while_a_process_holds_the_records_alone_on_a_full_disk_names_i
     named = sentence("health.records.held_alone_by", language, program="backup-tool", pid=holder.pid)
     held = f"{named} {message('backup.records_disk_full', language)}"
     assert said_lines(run.stderr) == [f"edgescreen: {held}"]
-    assert not out.exists() and not list(tmp_path.glob(".b.partial"))
+    assert not out.exists() and not list(tmp_path.glob(".b.*partial"))
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
