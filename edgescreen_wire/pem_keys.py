@@ -108,12 +108,14 @@ def write_key_pair(
 def _refuse_taken(private_path: Path, public_path: Path, error: type[KeyRefusal]) -> None:
     """Refuse before anything is made: a private key there, a file or a link at ``public_path``, or
     both halves asked for the same file, however each is spelt (``..``, a link to a folder): the paths
-    are compared resolved, as far as they exist."""
+    are compared resolved, as far as they exist. ``os.path.realpath``, not ``Path.resolve``: a link loop
+    in a path raises RuntimeError there (Python 3.11), where realpath stops at it, and the write then
+    refuses the path as unwritable, the system's reason given."""
     if os.path.lexists(private_path):
         raise _refused(error, "private_taken", private_path)
     if os.path.lexists(public_path):
         raise _refused(error, "public_taken", public_path)
-    if public_path.resolve(strict=False) == private_path.resolve(strict=False):
+    if os.path.realpath(public_path) == os.path.realpath(private_path):
         raise _refused(error, "same_file", public_path)
 
 

@@ -290,8 +290,8 @@ def _export(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
     out = Path(args.out) if args.out else None
     if out is not None and os.path.lexists(out):
         raise _out_exists(out)
-    if out is None:
-        export(engine, args.format, args.site, args.start, args.end, by=OPERATOR, deliver=sys.stdout.write)
+    if out is None:  # audited before it is written (``export``): what a pipe took cannot be taken back
+        sys.stdout.write(export(engine, args.format, args.site, args.start, args.end, by=OPERATOR))
     else:
         _export_to(out, engine, args)
     return 0

@@ -457,6 +457,10 @@ def export(
     """The export's text; the act (not its content) is written to the audit log in the same transaction,
     once ``deliver`` (the command line's writing of its file) has taken the text: a delivery refused
     (a file there, a full disk) raises before the event, so the log never holds an export not made.
+    Only a delivery that can be taken back if the event is then refused may be given: a file, removed.
+    Text handed to a pipe or a terminal has left for good even when the write then fails (a reader gone
+    after a few rows, a full drive behind a redirection), so it is written after this returns, its
+    event committed: an export never leaves the station unaudited.
     None of the site's results reviewed in the range: refused (``no_results``), nothing exported or audited.
 
     ``site`` must be a site id as the wire carries it: the download's file name and the audit log are

@@ -29,19 +29,32 @@ from review_station.storage.tables import images, reads, results, upload_parts
 
 @dataclass(frozen=True)
 class UploadAnswer:
-    """The HTTP status and the response's body, which the station's log line keeps too. Only a device
-    reads the body (the endpoint asks for its certificate), and its uploader acts on the status alone:
-    no person is shown it, so it is never worded in a language."""
+    """The HTTP status, why (``reason``: the station's log line keeps it, for its operator) and, where a
+    device or a script may compare the body, its stable ``code``. Only a device reads the body (the
+    endpoint asks for its certificate), and its uploader acts on the status alone: it reads the body and
+    drops it (``firmware_app/sharing/uploader.py``), no person is shown it, so no body is worded in the
+    station's language. The body is ``code`` where one is given (the 410, ``ERASED``), else the
+    ``reason`` itself, an English sentence (404, 403, 400, 422: a developer at the wire reads those)."""
 
     status: int
     reason: str
+    code: str | None = None
+
+    @property
+    def body(self) -> str:
+        """What the response carries: the code, else the sentence."""
+        return self.code or self.reason
 
 
 # The device's uploader tries a photo again later on a 404, and sets it aside for good on a 410. The
-# 410's body is a stable code, not a sentence: what a device (or a script) may compare, in no language;
-# the device's own words for it are its catalogue's ("photos.reason.erased").
+# 410's body is a stable code, in no language; the device's own words for it are its catalogue's
+# ("photos.reason.erased").
 NOT_YET = UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
-ERASED = UploadAnswer(410, "result-erased")
+ERASED = UploadAnswer(
+    410,
+    "the result was erased at the patient's request: its photo is not wanted, do not send it again",
+    code="result-erased",
+)
 
 
 def announced(payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -124,7 +124,7 @@ def create_upload_app(config: ReviewConfig, engine: Engine) -> Starlette:
             return too_large
         answer = await asyncio.to_thread(images.receive, engine, result_id, device, body.data)
         log_event("review.upload", result_id=result_id, device=device, status=answer.status, reason=answer.reason)
-        return PlainTextResponse(answer.reason, status_code=answer.status)
+        return PlainTextResponse(answer.body, status_code=answer.status)
 
     async def offset(request: Request) -> Response:
         result_id = request.path_params["result_id"]
@@ -159,7 +159,7 @@ def create_upload_app(config: ReviewConfig, engine: Engine) -> Starlette:
         )
         if answer.status == 204:
             return Response(status_code=204, headers=_progress_headers(progress))
-        return PlainTextResponse(answer.reason, status_code=answer.status, headers=_progress_headers(progress))
+        return PlainTextResponse(answer.body, status_code=answer.status, headers=_progress_headers(progress))
 
     async def purge_now_and_hourly() -> None:
         while True:

@@ -4,6 +4,7 @@ said in the station's language (``[web] language``)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, event, select, update
 
 from firmware_app.messages import message
+from firmware_app.service.reader_gone import READER_GONE
 from review_station import accounts
 from review_station.cli import main
 from review_station.config import WebConfig, load_review_config
@@ -256,6 +258,27 @@ def test_an_export_whose_audit_event_cannot_be_written_leaves_no_file(tmp_path, 
     failed = review(config, *EXPORT, str(out))
     assert failed.returncode == 3 and "the audit log is full" in failed.stderr, failed.stderr
     assert not out.exists() and exports_audited(engine) == 0
+
+
+def test_an_export_to_standard_output_whose_reader_is_gone_is_audited(tmp_path, engine: Engine) -> None:
+    """``export ... | head``: the export was written to standard output inside its transaction, before
+    its audit event, so a reader gone (the write refused, BrokenPipeError) rolled the event back while
+    what had already left stood unaudited, and the command ended quietly. Now a standard-output export
+    is audited first, as a file cannot be taken back from a pipe. The reader here is gone before the
+    first byte (a pipe whose reading end is closed), and the FHIR export outgrows the output's buffer,
+    so it is written while the export is made, not flushed at exit."""
+    reviewed_site(engine)
+    config = station_config(tmp_path / "station", engine, 1883)
+    reading, writing = os.pipe()
+    os.close(reading)
+    fhir = ("export", "--format", "fhir", *EXPORT[3:-1])  # to standard output
+    command = [sys.executable, "-m", "review_station", "--config", str(config), *fhir]
+    try:
+        done = subprocess.run(command, cwd=PROJECT_ROOT, stdout=writing, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(writing)
+    assert done.returncode == READER_GONE and done.stderr == "", done.stderr
+    assert exports_audited(engine) == 1
 
 
 NBSP = "\u00a0"  # French sets a space that never breaks before : ; ? ! and inside « » (the device's typography)

@@ -83,6 +83,25 @@ def test_keygen_leaves_no_private_key_without_its_public_half(tmp_path, section:
 
 
 @pytest.mark.parametrize("section", list(KEYS))
+def test_keygen_refuses_a_public_file_behind_a_link_loop_as_unwritable(tmp_path, section: str) -> None:
+    """``--public`` through two links naming each other: resolving it to compare with the private key's
+    file raised RuntimeError (``Path.resolve`` on a loop, Python 3.11) and keygen ended in a traceback.
+    It is refused as a file it cannot write, the system's reason given, and no private key left."""
+    config, private = station(tmp_path, section)
+    (tmp_path / "loop").symlink_to(tmp_path / "back")
+    (tmp_path / "back").symlink_to(tmp_path / "loop")
+    public = tmp_path / "loop" / "station.pub"
+    refused = review(config, section, "keygen", "--public", str(public))
+    said = (
+        SAID["en"]["public_unwritable"]
+        .format(path=public)
+        .replace("[Errno 2] No such file or directory", "[Errno 40] Too many levels of symbolic links")
+    )
+    assert refused.returncode == 1 and refused.stderr.startswith(said), refused.stderr
+    assert not private.exists()
+
+
+@pytest.mark.parametrize("section", list(KEYS))
 def test_keygen_refuses_the_private_keys_own_file_however_it_is_spelt(tmp_path, section: str) -> None:
     """The two halves were told apart by their unresolved paths: ``--public`` naming the private key's
     file through ``..`` or a link to its folder passed as another file, the private half was written
