@@ -12,6 +12,7 @@ import cv2
 from firmware_app.health.checks import Check, Level
 from firmware_app.messages import CATALOGUE, message, sentence
 from firmware_app.records.clock import current_boot
+from firmware_app.records.database import BUSY_TIMEOUT_S
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.web.device import Device
 from tests.records.kit import open_store, record_one, sample_record, small_photo
@@ -173,13 +174,15 @@ def test_a_record_opened_over_its_patients_list_fits_the_screen(page, app, retin
 
 def at_its_longest(name: str) -> Check:
     """Check ``name`` red or amber in its longest wording (French, the longer), each value in it a
-    path of 40 characters, a moment (lost screenings' times) an hour ago."""
+    path of 40 characters, a moment (lost screenings' times) an hour ago, a lock's wait (``seconds``,
+    a number its sentence words) the busy timeout."""
     keys = [key for key in CATALOGUE if key.startswith(f"health.{name}.") and not key.endswith(".green")]
     key = max(keys, key=lambda key: len(message(key, "fr")))
     names = {field for text in CATALOGUE[key].values() for _, field, _, _ in string.Formatter().parse(text) if field}
     values = dict.fromkeys(names, "/var/lib/edgescreen/records/records.db3")
     moment = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     values |= {field: moment for field in ("after", "until") if field in names}
+    values |= {"seconds": BUSY_TIMEOUT_S} if "seconds" in names else {}
     level = Level.AMBER if key.endswith(".amber") else Level.RED
     return Check(name, level, key, values)
 
