@@ -127,8 +127,9 @@ def _partial_copy(source: sqlite3.Connection, target: Path) -> Path:
     backups to one --out, two restores) removed the first's copy to make its own, and the first put
     that one, empty, in place. A copy cut short (a full drive) is removed: it holds the patients' data.
     The copies killed backups and restores left first go (``_remove_abandoned_copies``)."""
-    _remove_abandoned_copies(target)
-    partial = _partial_name(target, os.getpid())
+    here = _whose()
+    _remove_abandoned_copies(target, here)
+    partial = _partial_name(target, here, os.getpid())
     os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
         _snapshot(source, partial)
@@ -167,21 +168,20 @@ def _whose() -> tuple[str, str, str]:
     )
 
 
-def _partial_name(target: Path, pid: int) -> Path:
+def _partial_name(target: Path, here: tuple[str, str, str], pid: int) -> Path:
     """``.NAME.MACHINE.BOOT.NAMESPACE.PID.RANDOM.partial``: whose copy it is, in the name itself, for the
     next backup or restore to tell an abandoned copy from one at work without a lock (network drives,
     where backups go, break SQLite's writes under one); no other copy has it (random, and O_EXCL)."""
-    return target.with_name(f".{target.name}.{'.'.join(_whose())}.{pid}.{secrets.token_hex(4)}.partial")
+    return target.with_name(f".{target.name}.{'.'.join(here)}.{pid}.{secrets.token_hex(4)}.partial")
 
 
-def _remove_abandoned_copies(target: Path) -> None:
+def _remove_abandoned_copies(target: Path, here: tuple[str, str, str]) -> None:
     """Remove, with their journals, the partial copies beside ``target`` whose backup or restore surely
-    died (``_abandoned``): the patients' data under a name nobody looks at. This machine's are judged
-    whatever backup they were for: a dated name is never given again, so a copy a power cut left under
-    it would otherwise stay. Another machine's only under ``target``'s name, whose backups it shares.
-    One that cannot be removed stops nothing; an older release's ``.NAME.partial`` goes too, as that
-    release removed it."""
-    here = _whose()
+    died (``_abandoned``, judged against ``here``, ``_whose``): the patients' data under a name nobody
+    looks at. This machine's are judged whatever backup they were for: a dated name is never given
+    again, so a copy a power cut left under it would otherwise stay. Another machine's only under
+    ``target``'s name, whose backups it shares. One that cannot be removed stops nothing; an older
+    release's ``.NAME.partial`` goes too, as that release removed it."""
     part = f"(?:[0-9a-f]{{8}}|{UNKNOWN})"
     copy = re.compile(rf"\.(.+)\.({part})\.({part})\.({part})\.(\d+)\.[0-9a-f]{{8}}\.partial")
     for path in target.parent.glob(".*.partial"):
